@@ -1,0 +1,91 @@
+"""The emulator process: moto's services over HTTP plus our Glue additions and bootstrap."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from glue_cicd.local_aws import glue_api
+from glue_cicd.local_aws.executor import LocalGlueExecutor
+
+log = logging.getLogger(__name__)
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+
+
+class EmulatorError(RuntimeError):
+    """The emulator cannot start (port in use, bad bootstrap input, ...)."""
+
+
+class Emulator:
+    """moto's server with Glue ``UpdateJob``/``BatchStopJobRun`` and a local Glue executor.
+
+    moto keeps its state per process, so run one emulator per process.
+
+    :param host: address to listen on.
+    :param port: port to listen on (0 picks a free one).
+    :param seconds_per_minute: how long one minute of a Glue ``Timeout`` lasts here.
+    :param workdir: where job runs keep their scripts, inputs and outputs.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 5000,
+        seconds_per_minute: float = 60.0,
+        workdir: Path | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.seconds_per_minute = seconds_per_minute
+        self.workdir = workdir
+        self.executor: LocalGlueExecutor | None = None
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> Emulator:
+        """Bind the port (failing fast if it is taken) and serve in a background thread."""
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        app = DomainDispatcherApplication(create_backend_app)
+        try:
+            self._server = make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler)
+        except OSError as exc:
+            raise EmulatorError(
+                f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}. "
+                "Another process (perhaps another emulator) holds the port: stop it or pass --port."
+            ) from exc
+        self.port = self._server.server_address[1]
+        self.executor = LocalGlueExecutor(
+            endpoint_url=self.endpoint_url,
+            seconds_per_minute=self.seconds_per_minute,
+            workdir=self.workdir,
+        )
+        glue_api.install(self.executor)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
+        self._thread.start()
+        log.info("AWS emulator listening on %s", self.endpoint_url)
+        return self
+
+    def stop(self) -> None:
+        """Kill running job runs and stop serving."""
+        if self.executor is not None:
+            self.executor.shutdown()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
