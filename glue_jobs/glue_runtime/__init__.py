@@ -47,9 +47,7 @@ def get_resolved_options(argv: list[str], options: list[str]) -> dict[str, str]:
                 given[name] = ""
     missing = [name for name in options if name not in given]
     if missing:
-        raise GlueArgumentError(
-            "the following arguments are required: " + ", ".join(f"--{name}" for name in missing)
-        )
+        raise GlueArgumentError("the following arguments are required: " + ", ".join(f"--{name}" for name in missing))
     return {name: given[name] for name in options}
 
 

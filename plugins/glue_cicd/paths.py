@@ -4,7 +4,8 @@ import os
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-JOBS_DIR = PROJECT_DIR / "glue_jobs"
+# GLUE_CICD_JOBS_DIR points at another folder of job sources (a separate checkout, say).
+JOBS_DIR = Path(os.environ.get("GLUE_CICD_JOBS_DIR") or PROJECT_DIR / "glue_jobs")
 EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 INFRASTRUCTURE_DIR = PROJECT_DIR / "infrastructure"
 CLOUDFORMATION_TEMPLATE = INFRASTRUCTURE_DIR / "cloudformation.yaml"

@@ -1,25 +1,47 @@
 """Job specs (``glue_jobs/<job>/job.yaml``) and the environments config, as validated models.
 
 Every problem in a file is reported in one :class:`SpecError` naming the file, the field path,
-the bad value and what is allowed. Unknown keys are errors, so a typo never passes silently.
+the bad value and what is allowed. Unknown keys (and keys repeated in a mapping) are errors, so a
+typo never passes silently.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
+import string
+from collections.abc import Hashable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from glue_cicd.paths import ENVIRONMENTS_FILE, EXPECTATIONS_DIR, JOBS_DIR
 
-ENVIRONMENTS = ("staging", "prod")
-GLUE_VERSIONS = ("4.0", "5.0")
-WORKER_TYPES = ("G.1X", "G.2X", "G.4X", "G.8X")
-FORMATS = ("csv", "json", "parquet")
-JOB_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+EnvironmentName = Literal["staging", "prod"]
+GlueVersion = Literal["4.0", "5.0"]
+WorkerType = Literal["G.1X", "G.2X", "G.4X", "G.8X"]
+Format = Literal["csv", "json", "parquet"]
+ENVIRONMENTS: tuple[str, ...] = get_args(EnvironmentName)
+GLUE_VERSIONS: tuple[str, ...] = get_args(GlueVersion)
+WORKER_TYPES: tuple[str, ...] = get_args(WorkerType)
+FORMATS: tuple[str, ...] = get_args(Format)
+# Placeholders the deploy step fills in per environment.
+PATH_PLACEHOLDERS = ("data_bucket", "environment")
+ARGUMENT_PLACEHOLDERS = ("data_bucket", "artifact_bucket", "environment", "job")
 # Arguments the pipeline sets itself; a spec may not set them.
 RESERVED_ARGUMENTS = {
     "--JOB_NAME": "set by Glue",
@@ -50,20 +72,62 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+def _shaped(pattern: str, description: str) -> AfterValidator:
+    """A validator: the whole text matches ``pattern``, else "must be <description>"."""
+    regex = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not regex.fullmatch(value):
+            raise ValueError(f"must be {description}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _placeholders(allowed: tuple[str, ...]) -> AfterValidator:
+    """A validator: the text uses no ``{placeholder}`` but ``allowed`` ones (``{{``/``}}`` are literal)."""
+    listing = ", ".join(f"{{{name}}}" for name in allowed)
+
+    def check(value: str) -> str:
+        try:
+            parts = list(string.Formatter().parse(value))
+        except ValueError:
+            raise ValueError(
+                f"unbalanced {{ or }}; allowed placeholders: {listing}; write {{{{ or }}}} for a literal brace"
+            ) from None
+        bad = [
+            "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            for _, field, spec, conversion in parts
+            if field is not None and (field not in allowed or spec or conversion)
+        ]
+        if bad:
+            raise ValueError(f"unknown placeholder {', '.join(bad)}; allowed placeholders: {listing}")
+        return value
+
+    return AfterValidator(check)
+
+
+Identifier = Annotated[str, _shaped(r"[a-z][a-z0-9_]*", "lowercase letters, digits and _, starting with a letter")]
+Bucket = Annotated[str, _shaped(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "an S3 bucket name (3-63 of a-z 0-9 . -)")]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Environment(_Model):
-    """Where and how one environment runs."""
+    """Where and how one environment runs; ``name`` is set from its key in the config."""
 
     name: str = ""
     aws_conn_id: str
     region: str
-    glue_role_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")]
-    artifact_bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
-    data_bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
-    job_name_pattern: str = "{job}-{environment}"
+    glue_role_arn: Annotated[
+        str,
+        _shaped(r"arn:aws[a-z-]*:iam::\d{12}:role/.+", "an IAM role ARN: arn:aws:iam::<12-digit account>:role/<name>"),
+    ]
+    artifact_bucket: Bucket
+    data_bucket: Bucket
+    job_name_pattern: Annotated[str, _placeholders(("job", "environment"))] = "{job}-{environment}"
     approvers: list[str] = []
     approval_timeout_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24.0
     require_recorded_approval: bool = True
@@ -72,49 +136,74 @@ class Environment(_Model):
     @classmethod
     def _pattern_names_job(cls, value: str) -> str:
         if "{job}" not in value:
-            raise ValueError(f"must contain {{job}}, got {value!r}")
-        try:
-            value.format(job="j", environment="e")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"may only use {{job}} and {{environment}}, got {value!r}") from exc
+            raise ValueError("must contain {job}")
         return value
 
     def glue_job_name(self, job: str) -> str:
+        """The Glue job's name for ``job`` in this environment."""
         return self.job_name_pattern.format(job=job, environment=self.name)
 
 
 class EnvironmentsConfig(_Model):
     """``infrastructure/environments.yaml``."""
 
-    environments: dict[Literal["staging", "prod"], Environment]
+    environments: dict[EnvironmentName, Environment]
     ledger_table: str
-    alerts_topic_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+$")]
+    alerts_topic_arn: Annotated[
+        str,
+        _shaped(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+", "an SNS topic ARN: arn:aws:sns:<region>:<account>:<name>"),
+    ]
     revalidation_schedule: str = "@daily"
 
-    @model_validator(mode="after")
-    def _both_environments(self) -> EnvironmentsConfig:
-        missing = [env for env in ENVIRONMENTS if env not in self.environments]
+    @field_validator("environments")
+    @classmethod
+    def _both_environments(cls, value: dict[str, Environment]) -> dict[str, Environment]:
+        missing = [env for env in ENVIRONMENTS if env not in value]
         if missing:
-            raise ValueError(f"environments must define {', '.join(ENVIRONMENTS)}; missing {', '.join(missing)}")
-        for name, env in self.environments.items():
-            object.__setattr__(env, "name", name)
-        return self
+            raise ValueError(f"define every environment ({', '.join(ENVIRONMENTS)}); missing {', '.join(missing)}")
+        return {name: env.model_copy(update={"name": name}) for name, env in value.items()}
 
     def __getitem__(self, name: str) -> Environment:
         return self.environments[name]  # type: ignore[index]
 
 
-PathPerEnvironment = str | dict[Literal["staging", "prod"], str]
+def _every_environment(value: dict[str, str]) -> dict[str, str]:
+    missing = [env for env in ENVIRONMENTS if env not in value]
+    if missing:
+        raise ValueError(f"give a path for every environment ({', '.join(ENVIRONMENTS)}); missing {', '.join(missing)}")
+    return value
+
+
+PathTemplate = Annotated[str, _placeholders(PATH_PLACEHOLDERS)]
+# One URI template for all environments, or one per environment. The discriminator picks the
+# member by Python type, so a bad value gets one message rather than one per union member.
+PATH_TAGS = ("uri", "per_environment")
+PathPerEnvironment = Annotated[
+    Annotated[PathTemplate, Tag("uri")]
+    | Annotated[dict[EnvironmentName, PathTemplate], AfterValidator(_every_environment), Tag("per_environment")],
+    Discriminator(
+        lambda value: "uri" if isinstance(value, str) else "per_environment" if isinstance(value, dict) else None,
+        custom_error_type="path_type",
+        custom_error_message="must be an s3:// URI string or a mapping with staging and prod",
+    ),
+]
 
 
 class Dataset(_Model):
     """A named input or output of a job, passed to the script as ``--<argument> <path>``."""
 
-    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-    argument: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
-    format: Literal["csv", "json", "parquet"] | None = None
+    name: Identifier
+    argument: Annotated[str, _shaped(r"[A-Za-z][A-Za-z0-9_]*", "letters, digits and _ without the leading --")]
+    format: Format | None = None
     path: PathPerEnvironment | None = None
     description: str = ""
+
+    @field_validator("argument")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if f"--{value}" in RESERVED_ARGUMENTS:
+            raise ValueError(f"--{value} is reserved: {RESERVED_ARGUMENTS[f'--{value}']}")
+        return value
 
     def path_in(self, env: Environment) -> str:
         """The dataset's S3 URI in ``env`` (``{data_bucket}`` and ``{environment}`` filled in)."""
@@ -123,18 +212,26 @@ class Dataset(_Model):
 
 
 class InputDataset(Dataset):
-    """An input: its own ``path``, or ``from: <job>.<output>`` (another job's output)."""
+    """An input: its own ``path`` and ``format``, or ``from: <job>.<output>`` (another job's output)."""
 
-    from_: Annotated[str | None, Field(alias="from", pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")] = None
+    model_config = ConfigDict(populate_by_name=True)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    from_: Annotated[
+        str | None,
+        Field(alias="from"),
+        _shaped(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*", "<job>.<output>, e.g. process_sales_data.clean_sales"),
+    ] = None
 
     @model_validator(mode="after")
     def _path_or_from(self) -> InputDataset:
-        if (self.path is None) == (self.from_ is None):
-            raise ValueError("give exactly one of 'path' or 'from' (another job's output, <job>.<output>)")
+        if self.path is not None and self.from_ is not None:
+            raise ValueError("give 'path' or 'from', not both")
+        if self.path is None and self.from_ is None:
+            raise ValueError("give 'path' (and 'format') or 'from' (another job's output, <job>.<output>)")
         if self.path is not None and self.format is None:
             raise ValueError(f"'format' is required with 'path'; allowed: {', '.join(FORMATS)}")
+        if self.from_ is not None and self.format is not None:
+            raise ValueError("leave 'format' out with 'from': the producing job's output sets it")
         return self
 
 
@@ -142,30 +239,62 @@ class OutputDataset(Dataset):
     """An output, gated by a Great Expectations suite (``expectations/<suite>.json``)."""
 
     path: PathPerEnvironment
-    format: Literal["csv", "json", "parquet"]
-    suite: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
+    format: Format
+    suite: Annotated[str, _shaped(r"[A-Za-z0-9_.-]+", "a suite file name without .json")]
     partition_by: list[str] = []
 
 
 class Datasets(_Model):
+    """A job's inputs and outputs (at least one output)."""
+
     inputs: list[InputDataset] = []
     outputs: Annotated[list[OutputDataset], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique(self) -> Datasets:
+        problems = []
+        for attribute in ("name", "argument"):
+            values = [getattr(d, attribute) for d in (*self.inputs, *self.outputs)]
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                problems.append(f"each dataset needs its own {attribute}; repeated: {', '.join(repeated)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def _argument_name(value: str) -> str:
+    if not value.startswith("--"):
+        raise ValueError("argument names start with '--'")
+    if value in RESERVED_ARGUMENTS:
+        raise ValueError(f"this argument is reserved: {RESERVED_ARGUMENTS[value]}")
+    return value
+
+
+def _pinned(value: str) -> str:
+    if not PIN.match(value):
+        raise ValueError("pin the module exactly as name==version, e.g. pyarrow==17.0.0")
+    return value
 
 
 class JobSpec(_Model):
     """One Glue job, as declared in ``glue_jobs/<job>/job.yaml``."""
 
-    name: str
+    name: Annotated[
+        str, _shaped(r"[a-z][a-z0-9_]{0,62}", "1-63 lowercase letters, digits and _, starting with a letter")
+    ]
     description: Annotated[str, Field(min_length=1)]
     owners: Annotated[list[str], Field(min_length=1)]
-    glue_version: Literal["4.0", "5.0"]
-    worker_type: Literal["G.1X", "G.2X", "G.4X", "G.8X"]
+    glue_version: GlueVersion
+    worker_type: WorkerType
     number_of_workers: Annotated[int, Field(ge=2, le=1000)]
     timeout_minutes: Annotated[int, Field(ge=1, le=10080)] = 60
     max_retries: Annotated[int, Field(ge=0, le=10)] = 0
     max_concurrent_runs: Annotated[int, Field(ge=1, le=1000)] = 1
-    default_arguments: dict[str, str] = {}
-    extra_python_modules: list[str] = []
+    default_arguments: dict[
+        Annotated[str, AfterValidator(_argument_name)], Annotated[str, _placeholders(ARGUMENT_PLACEHOLDERS)]
+    ] = {}
+    extra_python_modules: list[Annotated[str, AfterValidator(_pinned)]] = []
     datasets: Datasets
     tags: dict[str, str] = {}
     _folder: Path = PrivateAttr(default=Path())
@@ -173,46 +302,17 @@ class JobSpec(_Model):
     @field_validator("glue_version", mode="before")
     @classmethod
     def _version_as_text(cls, value: Any) -> Any:
-        return f"{value:.1f}" if isinstance(value, float) else value
+        """YAML reads an unquoted 5.0 as a float."""
+        return str(value) if isinstance(value, float) else value
 
-    @field_validator("name")
+    @field_validator("datasets")
     @classmethod
-    def _name_shape(cls, value: str) -> str:
-        if not JOB_NAME.match(value):
-            raise ValueError(f"must be lowercase letters, digits and _, starting with a letter, got {value!r}")
-        return value
-
-    @field_validator("default_arguments")
-    @classmethod
-    def _arguments(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if not key.startswith("--"):
-                raise ValueError(f"argument names start with '--', got {key!r}")
-            if key in RESERVED_ARGUMENTS:
-                raise ValueError(f"{key!r} is reserved ({RESERVED_ARGUMENTS[key]})")
-        return value
-
-    @field_validator("extra_python_modules")
-    @classmethod
-    def _pinned(cls, value: list[str]) -> list[str]:
-        for module in value:
-            if not PIN.match(module):
-                raise ValueError(f"pin each module exactly as name==version, got {module!r}")
-        return value
-
-    @model_validator(mode="after")
-    def _datasets_consistent(self) -> JobSpec:
-        datasets = [*self.datasets.inputs, *self.datasets.outputs]
-        names = [d.name for d in datasets]
-        arguments = [f"--{d.argument}" for d in datasets]
-        for label, values in (("dataset name", names), ("dataset argument", arguments)):
-            duplicates = sorted({v for v in values if values.count(v) > 1})
-            if duplicates:
-                raise ValueError(f"duplicate {label}: {', '.join(duplicates)}")
-        clash = sorted(set(arguments) & (set(self.default_arguments) | set(RESERVED_ARGUMENTS)))
+    def _arguments_not_repeated(cls, value: Datasets, info: ValidationInfo) -> Datasets:
+        arguments = {f"--{d.argument}" for d in (*value.inputs, *value.outputs)}
+        clash = sorted(arguments & set(info.data.get("default_arguments", {})))
         if clash:
-            raise ValueError(f"dataset argument {', '.join(clash)} is also a default or reserved argument")
-        return self
+            raise ValueError(f"dataset argument {', '.join(clash)} is also set in default_arguments")
+        return value
 
     @property
     def folder(self) -> Path:
@@ -220,16 +320,33 @@ class JobSpec(_Model):
         return self._folder
 
     def output(self, name: str) -> OutputDataset:
+        """The output dataset called ``name``."""
         return next(d for d in self.datasets.outputs if d.name == name)
 
 
-def _read_yaml(path: Path) -> Any:
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key repeated in one mapping (PyYAML keeps the last one)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key_node.tag != "tag:yaml.org,2002:merge" and isinstance(key, Hashable):
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        "while reading a mapping", node.start_mark, f"repeated key {key!r}", key_node.start_mark
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text()
     except OSError as exc:
         raise SpecError(path, [f"cannot read the file: {exc.strerror}"]) from exc
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader: builds plain data only
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -237,23 +354,58 @@ def _read_yaml(path: Path) -> Any:
     if data is None:
         raise SpecError(path, ["the file is empty; expected a mapping of fields"])
     if not isinstance(data, dict):
-        raise SpecError(path, [f"expected a mapping of fields at the top level, got {type(data).__name__}"])
+        raise SpecError(path, [f"expected a mapping of fields at the top level, got a {type(data).__name__}"])
     return data
 
 
-def _problems(exc: ValidationError) -> list[str]:
+# Location parts pydantic adds that are not the user's keys: union members ('str',
+# 'dict[...]'), validators ('function-after[...]'), dict keys ('[key]') and our PATH_TAGS.
+_SCHEMA_LABEL = re.compile(r"^(str|int|float|bool|none|[a-z-]*\[.*\])$")
+
+
+def _node_at(model: type[BaseModel], loc: list[str | int]) -> Any:
+    """The type that validates ``loc`` in ``model``, following model fields, list items and dict values."""
+    node: Any = model
+    for part in loc:
+        if _is_model(node):
+            node = next((f.annotation for n, f in node.model_fields.items() if part in (n, f.alias)), None)
+        else:
+            args = [arg for arg in get_args(node) if arg is not type(None)]
+            node = args[-1] if args else None
+    return node
+
+
+def _is_model(node: Any) -> bool:
+    return isinstance(node, type) and issubclass(node, BaseModel)
+
+
+def _problems(model: type[BaseModel], exc: ValidationError) -> list[str]:
+    """One line per pydantic error: the user's field path, what is wrong and allowed, the bad value."""
     problems = []
     for error in exc.errors():
-        field = ".".join(str(part) for part in error["loc"] if part not in ("function-after",)) or "(top level)"
+        loc = [p for p in error["loc"] if not (isinstance(p, str) and (p in PATH_TAGS or _SCHEMA_LABEL.match(p)))]
+        kind, value = error["type"], error.get("input")
         message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown field (check its spelling)"
-        elif error["type"] == "missing":
-            message = "required field is missing"
-        given = "" if error["type"] == "missing" else f" (got {error['input']!r})"
-        if error["type"] in ("model_type", "dict_type") or isinstance(error.get("input"), dict):
-            given = ""
-        problems.append(f"field '{field}': {message}{given}")
+        given = f" (got {value!r})"
+        if kind == "missing":
+            message, given = "required field is missing", ""
+        elif kind == "extra_forbidden":
+            holder = _node_at(model, loc[:-1])
+            allowed = [f.alias or n for n, f in holder.model_fields.items()] if _is_model(holder) else []
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            message, given = f"unknown field; {hint}allowed: {', '.join(allowed)}", ""
+        elif kind == "model_type":
+            message = "Input should be a mapping of fields"
+        elif kind == "string_type" and isinstance(value, bool | int | float):
+            message += "; quote the value in YAML"
+        if isinstance(value, dict) and _is_model(_node_at(model, loc)):
+            given = ""  # the error is about the object as a whole
+        elif given and isinstance(value, dict | list) and len(repr(value)) > 60:
+            shape = f"mapping with keys {', '.join(map(str, value))}" if isinstance(value, dict) else "list"
+            given = f" (got a {shape})"
+        field = ".".join(str(part) for part in loc)
+        problems.append(f"field '{field}': {message}{given}" if field else f"{message}{given}")
     return problems
 
 
@@ -263,17 +415,17 @@ def load_environments(path: Path = ENVIRONMENTS_FILE) -> EnvironmentsConfig:
     try:
         return EnvironmentsConfig.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(path, _problems(exc)) from exc
+        raise SpecError(path, _problems(EnvironmentsConfig, exc)) from exc
 
 
-def load_job(folder: Path, environments: EnvironmentsConfig) -> JobSpec:
+def load_job(folder: Path, environments: EnvironmentsConfig, expectations_dir: Path = EXPECTATIONS_DIR) -> JobSpec:
     """Read and validate one ``job.yaml``; checks that need other jobs are in :func:`load_jobs`."""
     path = folder / "job.yaml"
     data = _read_yaml(path)
     try:
         spec = JobSpec.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(path, _problems(exc)) from exc
+        raise SpecError(path, _problems(JobSpec, exc)) from exc
     spec._folder = folder
     problems = []
     if spec.name != folder.name:
@@ -282,13 +434,20 @@ def load_job(folder: Path, environments: EnvironmentsConfig) -> JobSpec:
         problems.append(f"the job's entry script {folder.name}/job.py is missing")
     for i, output in enumerate(spec.datasets.outputs):
         where = f"datasets.outputs.{i}"
-        if not (EXPECTATIONS_DIR / f"{output.suite}.json").is_file():
-            known = sorted(p.stem for p in EXPECTATIONS_DIR.glob("*.json"))
+        if not (expectations_dir / f"{output.suite}.json").is_file():
+            known = ", ".join(sorted(p.stem for p in expectations_dir.glob("*.json"))) or "none"
             problems.append(
-                f"field '{where}.suite': unknown suite {output.suite!r}; known suites: {', '.join(known) or 'none'}"
+                f"field '{where}.suite': no such suite in {expectations_dir.name}/; known suites: {known} "
+                f"(got {output.suite!r})"
             )
-        for env in environments.environments.values():
-            problems += _check_path(output, env, f"{where}.path", must_be_in_bucket=True)
+        envs = environments.environments.values()
+        path_problems = [p for env in envs for p in _check_path(output, env, f"{where}.path", must_be_in_bucket=True)]
+        problems += path_problems
+        if not path_problems and len({output.path_in(env) for env in envs}) < len(envs):
+            problems.append(
+                f"field '{where}.path': every environment would write to {output.path_in(environments['prod'])!r}; "
+                "use {data_bucket} or {environment} in the path"
+            )
     for i, dataset in enumerate(spec.datasets.inputs):
         if dataset.path is not None:
             for env in environments.environments.values():
@@ -299,17 +458,9 @@ def load_job(folder: Path, environments: EnvironmentsConfig) -> JobSpec:
 
 
 def _check_path(dataset: Dataset, env: Environment, field: str, *, must_be_in_bucket: bool) -> list[str]:
-    if isinstance(dataset.path, dict) and env.name not in dataset.path:
-        return [
-            f"field '{field}': no path for environment {env.name!r}; "
-            f"give one per environment: {', '.join(ENVIRONMENTS)}"
-        ]
-    try:
-        uri = dataset.path_in(env)
-    except (KeyError, IndexError, ValueError):
-        return [f"field '{field}': only {{data_bucket}} and {{environment}} may be used, got {dataset.path!r}"]
+    uri = dataset.path_in(env)
     if not re.match(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S+$", uri):
-        return [f"field '{field}': must be an s3://bucket/prefix URI, got {uri!r}"]
+        return [f"field '{field}': must be an s3://bucket/prefix URI in {env.name} (got {uri!r})"]
     bucket = uri[5:].split("/", 1)[0]
     if must_be_in_bucket and bucket != env.data_bucket:
         return [
@@ -320,39 +471,58 @@ def _check_path(dataset: Dataset, env: Environment, field: str, *, must_be_in_bu
 
 
 def load_jobs(
-    jobs_dir: Path = JOBS_DIR, environments: EnvironmentsConfig | None = None
+    jobs_dir: Path = JOBS_DIR,
+    environments: EnvironmentsConfig | None = None,
+    expectations_dir: Path = EXPECTATIONS_DIR,
 ) -> tuple[dict[str, JobSpec], dict[Path, SpecError]]:
     """Every job under ``jobs_dir``: the valid specs by name, and the errors by file.
 
-    One bad spec never hides the others. An input ``from`` an unknown job or output is an error
-    of the job that declares it.
+    One bad spec never hides the others. An input ``from`` an unknown or invalid job (or an
+    unknown output) is an error of the job that declares it, and so on down the chain.
     """
     environments = environments or load_environments()
     specs: dict[str, JobSpec] = {}
     errors: dict[Path, SpecError] = {}
     for folder in sorted(p.parent for p in jobs_dir.glob("*/job.yaml")):
         try:
-            specs[folder.name] = load_job(folder, environments)
+            specs[folder.name] = load_job(folder, environments, expectations_dir)
         except SpecError as exc:
             errors[exc.path] = exc
-    for name, spec in list(specs.items()):
-        problems = []
-        for i, dataset in enumerate(spec.datasets.inputs):
-            if dataset.from_ is None:
-                continue
-            job, output = dataset.from_.split(".")
-            source = specs.get(job)
-            if source is None or output not in {o.name for o in source.datasets.outputs}:
-                known = sorted(f"{j}.{o.name}" for j, s in specs.items() if j != name for o in s.datasets.outputs)
-                problems.append(
-                    f"field 'datasets.inputs.{i}.from': unknown output {dataset.from_!r}; "
-                    f"known: {', '.join(known) or 'none'}"
-                )
-        if problems:
-            path = spec.folder / "job.yaml"
-            errors[path] = SpecError(path, problems)
-            del specs[name]
+    invalid = {path.parent.name for path in errors}
+    broken: list[JobSpec] = []
+    while True:  # dropping a job can break the jobs that read its outputs
+        newly = [spec for name, spec in specs.items() if _source_problems(spec, specs, invalid)]
+        if not newly:
+            break
+        for spec in newly:
+            broken.append(specs.pop(spec.name))
+            invalid.add(spec.name)
+    for spec in broken:  # reported against the final set of valid jobs
+        path = spec.folder / "job.yaml"
+        errors[path] = SpecError(path, _source_problems(spec, specs, invalid))
     return specs, errors
+
+
+def _source_problems(spec: JobSpec, specs: dict[str, JobSpec], invalid: set[str]) -> list[str]:
+    """What is wrong with the inputs of ``spec`` read ``from`` other jobs' outputs."""
+    known = ", ".join(sorted(f"{j}.{o.name}" for j, s in specs.items() if j != spec.name for o in s.datasets.outputs))
+    problems = []
+    for i, dataset in enumerate(spec.datasets.inputs):
+        if dataset.from_ is None:
+            continue
+        job, output = dataset.from_.split(".")
+        if job == spec.name:
+            problem = "a job cannot read its own output"
+        elif job in invalid:
+            problem = f"job {job!r} has an invalid spec (see its error)"
+        elif job not in specs:
+            problem = f"unknown job {job!r}; known outputs: {known or 'none'}"
+        elif output not in {o.name for o in specs[job].datasets.outputs}:
+            problem = f"job {job!r} has no output {output!r}; known outputs: {known}"
+        else:
+            continue
+        problems.append(f"field 'datasets.inputs.{i}.from': {problem} (got {dataset.from_!r})")
+    return problems
 
 
 def input_path(spec: JobSpec, dataset: InputDataset, env: Environment, specs: dict[str, JobSpec]) -> str:
@@ -364,6 +534,7 @@ def input_path(spec: JobSpec, dataset: InputDataset, env: Environment, specs: di
 
 
 def input_format(dataset: InputDataset, specs: dict[str, JobSpec]) -> str:
+    """An input's format, following ``from`` to the producing job's output."""
     if dataset.from_ is None:
         return dataset.format  # type: ignore[return-value]
     job, output = dataset.from_.split(".")

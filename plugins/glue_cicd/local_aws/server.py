@@ -6,7 +6,7 @@ import logging
 import threading
 from pathlib import Path
 
-from glue_cicd.local_aws import glue_api
+from glue_cicd.local_aws import glue_api, logs_api
 from glue_cicd.local_aws.executor import LocalGlueExecutor
 
 log = logging.getLogger(__name__)
@@ -63,11 +63,12 @@ class Emulator:
         app = DomainDispatcherApplication(create_backend_app)
         try:
             self._server = make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler)
-        except OSError as exc:
+        except (OSError, SystemExit) as exc:  # werkzeug exits when the port is taken
+            reason = getattr(exc, "strerror", None) or "Address already in use"
             raise EmulatorError(
-                f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}. "
+                f"cannot listen on {self.host}:{self.port}: {reason}. "
                 "Another process (perhaps another emulator) holds the port: stop it or pass --port."
-            ) from exc
+            ) from None
         self.port = self._server.server_address[1]
         self.executor = LocalGlueExecutor(
             endpoint_url=self.endpoint_url,
@@ -75,6 +76,7 @@ class Emulator:
             workdir=self.workdir,
         )
         glue_api.install(self.executor)
+        logs_api.install()
         self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
         self._thread.start()
         log.info("AWS emulator listening on %s", self.endpoint_url)

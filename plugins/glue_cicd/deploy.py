@@ -1,0 +1,147 @@
+"""Glue job definitions rendered from a spec, compared with what is live, and deployed.
+
+Glue's ``UpdateJob`` replaces the whole definition, so the pipeline always sends the full
+definition rendered from the spec. Before deploying it compares the live definition with the
+one the ledger last deployed: a difference means someone edited the job outside the pipeline.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from glue_cicd.build import Artifact
+from glue_cicd.spec import Environment, JobSpec, input_path
+
+# The members of a Glue job definition the pipeline owns (CreateJob/UpdateJob/GetJob names).
+DEFINITION_KEYS = (
+    "Description",
+    "Role",
+    "Command",
+    "DefaultArguments",
+    "GlueVersion",
+    "WorkerType",
+    "NumberOfWorkers",
+    "Timeout",
+    "MaxRetries",
+    "ExecutionProperty",
+)
+
+
+class DriftError(RuntimeError):
+    """The live job differs from what the pipeline last deployed."""
+
+
+def render_definition(spec: JobSpec, env: Environment, artifact: Artifact, specs: dict[str, JobSpec]) -> dict[str, Any]:
+    """The full Glue job definition of ``spec`` in ``env`` running ``artifact``."""
+    placeholders = {
+        "data_bucket": env.data_bucket,
+        "artifact_bucket": env.artifact_bucket,
+        "environment": env.name,
+        "job": spec.name,
+    }
+    arguments = {key: value.format(**placeholders) for key, value in spec.default_arguments.items()}
+    for dataset in spec.datasets.inputs:
+        arguments[f"--{dataset.argument}"] = input_path(spec, dataset, env, specs)
+    for dataset in spec.datasets.outputs:
+        arguments[f"--{dataset.argument}"] = dataset.path_in(env)
+    arguments.update(
+        {
+            "--job-language": "python",
+            "--extra-py-files": artifact.libs_uri,
+            "--TempDir": f"s3://{env.artifact_bucket}/glue-temp/{spec.name}/{env.name}/",
+            "--release_version": artifact.version,
+        }
+    )
+    if spec.extra_python_modules:
+        arguments["--additional-python-modules"] = ",".join(spec.extra_python_modules)
+    return {
+        "Description": spec.description.strip(),
+        "Role": env.glue_role_arn,
+        "Command": {"Name": "glueetl", "ScriptLocation": artifact.script_uri, "PythonVersion": "3"},
+        "DefaultArguments": dict(sorted(arguments.items())),
+        "GlueVersion": spec.glue_version,
+        "WorkerType": spec.worker_type,
+        "NumberOfWorkers": spec.number_of_workers,
+        "Timeout": spec.timeout_minutes,
+        "MaxRetries": spec.max_retries,
+        "ExecutionProperty": {"MaxConcurrentRuns": spec.max_concurrent_runs},
+    }
+
+
+def tags_for(env: Environment, artifact: Artifact) -> dict[str, str]:
+    tags = {"Version": artifact.version, "Environment": env.name, "ArtifactSha256": artifact.sha256}
+    if artifact.git_sha:
+        tags["GitSha"] = artifact.git_sha
+    return tags
+
+
+def normalise(job: dict[str, Any]) -> dict[str, Any]:
+    """The pipeline-owned members of a ``GetJob`` result, in the form :func:`render_definition` gives."""
+    definition = {key: job[key] for key in DEFINITION_KEYS if job.get(key) not in (None, {}, "")}
+    if "DefaultArguments" in definition:
+        definition["DefaultArguments"] = dict(sorted(definition["DefaultArguments"].items()))
+    if "Command" in definition:
+        definition["Command"] = {k: v for k, v in definition["Command"].items() if k != "Runtime"}
+    return json.loads(json.dumps(definition, sort_keys=True, default=str))
+
+
+def get_live_definition(glue, name: str) -> dict[str, Any] | None:
+    """The job's current definition, or None if the job does not exist."""
+    try:
+        return normalise(glue.get_job(JobName=name)["Job"])
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "EntityNotFoundException":
+            return None
+        raise
+
+
+def diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[str]:
+    """Human-readable differences between two definitions, one line per changed member."""
+    old, new = _flatten(normalise(old or {})), _flatten(normalise(new or {}))
+    lines = []
+    for key in sorted(old.keys() | new.keys()):
+        if key not in new:
+            lines.append(f"- {key}: {old[key]!r}")
+        elif key not in old:
+            lines.append(f"+ {key}: {new[key]!r}")
+        elif old[key] != new[key]:
+            lines.append(f"~ {key}: {old[key]!r} -> {new[key]!r}")
+    return lines
+
+
+def _flatten(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, item in value.items():
+        if isinstance(item, dict) and item:
+            flat.update(_flatten(item, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = item
+    return flat
+
+
+def check_drift(live: dict[str, Any] | None, last_deployed: dict[str, Any] | None, job_name: str) -> list[str]:
+    """Differences between the live job and the ledger's last deployment of it (empty: no drift)."""
+    if live is None or last_deployed is None:
+        return [] if live is None else [f"{job_name} exists but the ledger never deployed it"]
+    return diff(last_deployed, live)
+
+
+def apply(glue, name: str, definition: dict[str, Any], tags: dict[str, str], account: str) -> str:
+    """Create or update job ``name`` with the full ``definition`` and set its tags.
+
+    :return: ``created``, ``updated`` or ``unchanged``.
+    """
+    live = get_live_definition(glue, name)
+    if live is None:
+        glue.create_job(Name=name, Tags=tags, **definition)
+        return "created"
+    arn = f"arn:aws:glue:{glue.meta.region_name}:{account}:job/{name}"
+    outcome = "unchanged"
+    if live != normalise(definition):
+        glue.update_job(JobName=name, JobUpdate=definition)
+        outcome = "updated"
+    glue.tag_resource(ResourceArn=arn, TagsToAdd=tags)
+    return outcome

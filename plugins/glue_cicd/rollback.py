@@ -1,0 +1,90 @@
+"""Restore an earlier release of a job (script and full job definition) from the ledger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from glue_cicd import deploy
+from glue_cicd.aws import account_id, client
+from glue_cicd.build import Artifact, BuildError, verify_artifact
+from glue_cicd.ledger import Deployment, Ledger, LedgerError
+from glue_cicd.spec import Environment
+
+
+class RollbackError(RuntimeError):
+    """Nothing valid to restore; nothing was changed."""
+
+
+def choose_target(
+    deployments: list[Deployment], *, job: str, env: str, version: str | None, failed_version: str | None
+) -> Deployment:
+    """The deployment to restore.
+
+    ``version`` given: its latest deployment. ``failed_version`` given (a release failed): the
+    latest deployment of another version that did not fail. Otherwise the release before the
+    live one.
+    """
+    if not deployments:
+        raise RollbackError(f"{job} has never been released to {env}: there is nothing to roll back to")
+    if version:
+        matches = [d for d in deployments if d.version == version]
+        if not matches:
+            known = list(dict.fromkeys(d.version for d in reversed(deployments)))
+            raise RollbackError(
+                f"version {version!r} of {job} was never deployed to {env}; released versions (newest first): "
+                + ", ".join(known)
+            )
+        return matches[-1]
+    avoid = failed_version or deployments[-1].version
+    for deployment in reversed(deployments):
+        if deployment.version != avoid and deployment.outcome != "failed":
+            return deployment
+    raise RollbackError(f"{job} has no earlier release in {env} than {avoid}: there is nothing to roll back to")
+
+
+def restore(
+    ledger: Ledger,
+    env: Environment,
+    job: str,
+    *,
+    owner: str,
+    version: str | None = None,
+    failed_version: str | None = None,
+    who: str = "",
+) -> dict[str, Any]:
+    """Make ``env`` run the chosen earlier release again; a no-op if it already does.
+
+    Takes the environment lock (re-entrant for ``owner``). With ``failed_version``, a deployment
+    of that version is marked failed first so it is never chosen again.
+    """
+    deployments = ledger.deployments(job, env.name)
+    if failed_version and deployments and deployments[-1].version == failed_version:
+        ledger.set_outcome(deployments[-1], "failed")
+        deployments = ledger.deployments(job, env.name)
+    target = choose_target(deployments, job=job, env=env.name, version=version, failed_version=failed_version)
+    bucket, _, key = target.script_location[5:].partition("/")
+    artifact = Artifact(job, target.version, target.artifact_sha256, bucket)
+    if key != artifact.prefix + "job.py":
+        raise RollbackError(f"ledger entry {target.sk} points at an unexpected script {target.script_location}")
+    try:
+        verify_artifact(client(env, "s3"), artifact)
+        ledger.acquire(job, env.name, owner)
+    except (BuildError, LedgerError) as exc:
+        raise RollbackError(f"cannot restore {job} {target.version} in {env.name}: {exc}") from exc
+    glue = client(env, "glue")
+    name = env.glue_job_name(job)
+    if deploy.get_live_definition(glue, name) == target.definition:
+        return {"restored": target.version, "changed": False, "summary": f"{name} already runs {target.version}"}
+    deploy.apply(glue, name, target.definition, deploy.tags_for(env, artifact), account_id(env))
+    ledger.record_deployment(
+        job=job,
+        environment=env.name,
+        version=target.version,
+        artifact_sha256=target.artifact_sha256,
+        script_location=target.script_location,
+        definition=target.definition,
+        run_id=owner,
+        who=who,
+        kind="rollback",
+    )
+    return {"restored": target.version, "changed": True, "summary": f"{name} rolled back to {target.version}"}

@@ -1,0 +1,84 @@
+"""Run a job's own pytest suite in a subprocess and summarise its JUnit XML."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from glue_cicd.paths import PROJECT_DIR
+
+
+class JobTestsFailed(RuntimeError):
+    """The job's tests failed or could not run; the release stops."""
+
+
+@dataclass(frozen=True)
+class TestReport:
+    """Counts from one pytest run of a job's tests."""
+
+    __test__ = False  # not a pytest test class
+
+    tests: int
+    failures: int
+    errors: int
+    skipped: int
+    seconds: float
+    failed_tests: list[str]
+
+    @property
+    def passed(self) -> int:
+        return self.tests - self.failures - self.errors - self.skipped
+
+    @property
+    def ok(self) -> bool:
+        return self.tests > 0 and not self.failures and not self.errors
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "passed": self.passed, "ok": self.ok}
+
+
+def parse_junit(xml: bytes) -> TestReport:
+    root = ET.fromstring(xml)
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    failed = [
+        f"{case.get('classname')}::{case.get('name')}"
+        for suite in suites
+        for case in suite.iter("testcase")
+        if case.find("failure") is not None or case.find("error") is not None
+    ]
+    return TestReport(
+        tests=sum(int(s.get("tests", 0)) for s in suites),
+        failures=sum(int(s.get("failures", 0)) for s in suites),
+        errors=sum(int(s.get("errors", 0)) for s in suites),
+        skipped=sum(int(s.get("skipped", 0)) for s in suites),
+        seconds=round(sum(float(s.get("time", 0)) for s in suites), 2),
+        failed_tests=failed,
+    )
+
+
+def run_job_tests(job: str, jobs_dir: Path, workdir: Path, timeout: float = 1800) -> tuple[TestReport, bytes, str]:
+    """Run ``<jobs_dir>/<job>/tests`` with pytest; return the report, the JUnit XML and the output tail."""
+    tests = jobs_dir / job / "tests"
+    if not tests.is_dir():
+        raise JobTestsFailed(f"{tests}: the job has no tests folder; every job needs tests/ with pytest tests")
+    junit = workdir / "junit.xml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env["PYTHONPATH"] = os.pathsep.join([str(jobs_dir), str(PROJECT_DIR / "plugins")])
+    command = [
+        sys.executable, "-m", "pytest", str(tests), f"--junitxml={junit}", "-q", "-p", "no:cacheprovider",
+        "--import-mode=importlib", f"--rootdir={jobs_dir / job}", "-o", "addopts=", "-o", "testpaths=",
+    ]  # fmt: skip
+    try:
+        result = subprocess.run(
+            command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise JobTestsFailed(f"{job}'s tests did not finish within {timeout:.0f} s") from exc
+    tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-40:])
+    if not junit.exists():
+        raise JobTestsFailed(f"{job}'s tests could not run (pytest exit code {result.returncode}):\n{tail}")
+    return parse_junit(junit.read_bytes()), junit.read_bytes(), tail
