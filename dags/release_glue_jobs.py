@@ -76,7 +76,7 @@ for job, spec in specs.items():
             stop_job_run_on_kill=True,
         )
         quality_gate = QualityGateOperator(task_id="quality_gate", job=job, environment="staging")
-        evidence = ApprovalEvidenceOperator(task_id="collect_evidence", job=job)
+        collect_evidence = ApprovalEvidenceOperator(task_id="collect_evidence", job=job)
         approval = ApprovalOperator(
             task_id="approval",
             subject=f"Promote {job} {{{{ ti.xcom_pull(task_ids='build')['version'] }}}} to prod?",
@@ -112,7 +112,9 @@ for job, spec in specs.items():
         )
         release_locks = ReleaseLocksOperator(task_id="release_locks", job=job).as_teardown()
 
-        chain(build, test, deploy_staging, run_staging, quality_gate, evidence, approval, promote_prod, run_prod)
+        chain(
+            build, test, deploy_staging, run_staging, quality_gate, collect_evidence, approval, promote_prod, run_prod
+        )
         run_prod >> verify_prod
         [promote_prod, run_prod, verify_prod] >> rollback_prod
         [verify_prod, rollback_prod] >> release_locks

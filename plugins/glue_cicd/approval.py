@@ -40,10 +40,7 @@ def evidence_markdown(
         "| dataset | suite | passed | failed | rows |",
         "|---|---|---|---|---|",
     ]
-    for result in quality:
-        lines.append(
-            f"| {result['dataset']} | {result['suite']} | {result['passed']} | {result['failed']} | {result['row_count']} |"
-        )
+    lines += [f"| {r['dataset']} | {r['suite']} | {r['passed']} | {r['failed']} | {r['row_count']} |" for r in quality]
     lines += ["", "### Job definition change against prod", ""]
     if definition_diff:
         lines += ["```diff", *definition_diff, "```"]

@@ -158,17 +158,6 @@ class Ledger:
         deployments = self.deployments(job, environment)
         return deployments[-1] if deployments else None
 
-    def previous_release(self, job: str, environment: str) -> Deployment | None:
-        """The latest deployment of another version than the live one that did not fail."""
-        deployments = self.deployments(job, environment)
-        if not deployments:
-            return None
-        current = deployments[-1].version
-        for deployment in reversed(deployments[:-1]):
-            if deployment.version != current and deployment.outcome != "failed":
-                return deployment
-        return None
-
     # -- locks --------------------------------------------------------------------------------
 
     def acquire(self, job: str, environment: str, owner: str, ttl: int = LOCK_TTL_SECONDS) -> None:

@@ -70,3 +70,60 @@ def dag_run_state(airflow_home: Path, dag_id: str) -> str | None:
     with sqlite3.connect(airflow_home / "airflow.db") as db:
         row = db.execute("SELECT state FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)).fetchone()
     return row[0] if row else None
+
+
+class AirflowStandalone:
+    """``airflow standalone`` (api-server, scheduler, dag-processor, triggerer) in a child process group.
+
+    :param env: environment from :func:`airflow_env`.
+    :param users: simple-auth-manager users, ``name:role`` each; passwords are generated.
+    :param port: the API server's port.
+    """
+
+    def __init__(self, env: dict[str, str], *, users: tuple[str, ...] = ("admin:admin",), port: int = 8080):
+        self.env = dict(env, AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=",".join(users), AIRFLOW__API__PORT=str(port))
+        self.home = Path(env["AIRFLOW_HOME"])
+        self.url = f"http://localhost:{port}"
+        self._process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 180) -> AirflowStandalone:
+        import time
+        import urllib.request
+
+        self.home.mkdir(parents=True, exist_ok=True)
+        log = (self.home / "standalone.log").open("ab")
+        self._process = subprocess.Popen(
+            [AIRFLOW, "standalone"], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"airflow standalone exited (code {self._process.returncode}); see {log.name}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v2/monitor/health", timeout=2) as response:
+                    health = json.load(response)
+                if all(health.get(c, {}).get("status") == "healthy" for c in ("metadatabase", "scheduler")):
+                    return self
+            except OSError:
+                pass
+            time.sleep(1)
+        self.stop()
+        raise RuntimeError(f"airflow standalone was not healthy within {timeout:.0f} s; see {log.name}")
+
+    def passwords(self) -> dict[str, str]:
+        return json.loads((self.home / "simple_auth_manager_passwords.json.generated").read_text())
+
+    def stop(self, timeout: float = 30) -> None:
+        """SIGTERM the whole process group, SIGKILL what is left after ``timeout``."""
+        import signal
+
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

@@ -37,7 +37,7 @@ def choose_target(
         return matches[-1]
     avoid = failed_version or deployments[-1].version
     for deployment in reversed(deployments):
-        if deployment.version != avoid and deployment.outcome != "failed":
+        if deployment.version != avoid and deployment.outcome not in ("failed", "rolled_back"):
             return deployment
     raise RollbackError(f"{job} has no earlier release in {env} than {avoid}: there is nothing to roll back to")
 
@@ -75,6 +75,8 @@ def restore(
     name = env.glue_job_name(job)
     if deploy.get_live_definition(glue, name) == target.definition:
         return {"restored": target.version, "changed": False, "summary": f"{name} already runs {target.version}"}
+    if deployments[-1].outcome not in ("failed",) and deployments[-1].version != target.version:
+        ledger.set_outcome(deployments[-1], "rolled_back")
     deploy.apply(glue, name, target.definition, deploy.tags_for(env, artifact), account_id(env))
     ledger.record_deployment(
         job=job,

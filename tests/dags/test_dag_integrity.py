@@ -44,9 +44,9 @@ def test_dag_policies(dag_bag):
         assert dag.tags, f"{dag_id} has no tags"
         assert dag.doc_md, f"{dag_id} has no doc_md"
         assert dag.max_active_runs is not None
+        assert "retries" in dag.default_args, f"{dag_id} does not set retries explicitly"
         for task in dag.tasks:
-            assert task.owner and task.owner != "airflow", f"{dag_id}.{task.task_id} has no owner"
-            assert "retries" in dag.default_args, f"{dag_id} does not set retries explicitly"
+            assert task.owner not in (None, "", "airflow"), f"{dag_id}.{task.task_id} has no owner"
 
 
 def test_release_dag_wiring(dag_bag):

@@ -9,12 +9,12 @@ import uuid
 import pyarrow.parquet as pq
 import pytest
 from botocore.exceptions import ClientError
+from support.glue_runs import wait_for_run
 
 from glue_cicd.local_aws.process import EmulatorProcess
 
 ROLE = "arn:aws:iam::123456789012:role/glue-cicd-glue-service-role"
 BUCKET = "glue-cicd-artifacts-123456789012"
-TERMINAL = {"SUCCEEDED", "FAILED", "STOPPED", "TIMEOUT", "ERROR"}
 
 SPARK_COPY = """
 import sys
@@ -51,16 +51,6 @@ def create_job(aws, script: str, *, kind: str = "glueetl", **extra) -> str:
         **extra,
     )
     return name
-
-
-def wait_for_run(glue, name: str, run_id: str, timeout: float = 180) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = glue.get_job_run(JobName=name, RunId=run_id)["JobRun"]
-        if run["JobRunState"] in TERMINAL:
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} of {name} did not finish within {timeout}s")
 
 
 def wait_for_state(glue, name: str, run_id: str, state: str, timeout: float = 30) -> None:

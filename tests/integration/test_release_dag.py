@@ -6,76 +6,23 @@ state, so they run in file order: first releases, blocked changes, approvals, th
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
 from pathlib import Path
-from types import SimpleNamespace
 
-import pytest
+from support.dag_runs import dags_test, glue_job
 
 from glue_cicd.demo import broken_jobs_dir
-from glue_cicd.ledger import Ledger
-from glue_cicd.local_airflow import airflow_env, dag_run_state, dags_test_command, migrate, task_times
+from glue_cicd.deploy import normalise
 from glue_cicd.paths import JOBS_DIR
 
-HITL = Path(__file__).parents[1] / "support" / "answer_hitl.py"
 PROD_BUCKET = "glue-cicd-data-prod-123456789012"
 SKIP_TESTS_AND_APPROVAL = "^(test|approval)$"
 
 
-@pytest.fixture(scope="module")
-def airflow(emulator, tmp_path_factory):
-    home = tmp_path_factory.mktemp("airflow")
-    env = airflow_env(home, emulator.endpoint_url)
-    migrate(env)
-    return SimpleNamespace(home=home, env=env, logs=tmp_path_factory.mktemp("release-logs"))
-
-
-@pytest.fixture(scope="module")
-def ledger(aws):
-    return Ledger(aws("dynamodb"), "glue-cicd-release-ledger")
-
-
 def release(airflow, job: str, *, mark: str | None = "^approval$", jobs_dir: Path | None = None, answer=None):
-    """Run ``release__<job>``; optionally answer its approval from a second process as (user, choice)."""
-    dag_id = f"release__{job}"
-    env = dict(airflow.env, **({"GLUE_CICD_JOBS_DIR": str(jobs_dir)} if jobs_dir else {}))
-    log = airflow.logs / f"{dag_id}-{len(list(airflow.logs.iterdir()))}.log"
-    with log.open("w") as out:
-        run = subprocess.Popen(
-            dags_test_command(dag_id, mark_success=mark),
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            if answer:
-                user, choice = answer
-                subprocess.run(
-                    [sys.executable, str(HITL), dag_id, "approval", user, choice, "600"],
-                    env=env,
-                    check=True,
-                    timeout=660,
-                    capture_output=True,
-                )
-            run.wait(timeout=900)
-        finally:
-            if run.poll() is None:  # a waiting HITL task ignores SIGTERM
-                os.killpg(run.pid, signal.SIGKILL)
-                run.wait()
-    states = {task: state for task, state, _ in task_times(airflow.home, dag_id)}
-    return SimpleNamespace(state=dag_run_state(airflow.home, dag_id), tasks=states, log=log.read_text())
-
-
-def glue_job(aws, name: str) -> dict:
-    job = aws("glue").get_job(JobName=name)["Job"]
-    arn = f"arn:aws:glue:us-east-1:123456789012:job/{name}"
-    return {**job, "Tags": aws("glue").get_tags(ResourceArn=arn)["Tags"]}
+    """Run ``release__<job>``, from another copy of the job sources if given."""
+    env = {"GLUE_CICD_JOBS_DIR": str(jobs_dir)} if jobs_dir else None
+    return dags_test(airflow, f"release__{job}", mark=mark, env=env, answer=answer)
 
 
 def changed_jobs_dir(tmp_path: Path, marker: str) -> Path:
@@ -236,8 +183,6 @@ def test_failed_verification_rolls_prod_back_to_the_previous_release(airflow, aw
     assert run.tasks["verify_prod"] == "failed"
     assert run.tasks["rollback_prod"] == "failed"  # restores prod, then fails the run with the reason
     assert f"rolled back to {previous.version}" in run.log
-    from glue_cicd.deploy import normalise
-
     assert normalise(aws("glue").get_job(JobName="process_sales_data-prod")["Job"]) == previous.definition
     deployments = ledger.deployments("process_sales_data", "prod")
     assert deployments[-1].version == previous.version

@@ -188,7 +188,8 @@ def test_the_real_transform_output_passes_clean_sales(s3, clean_uri):
     result = validate_s3_dataset(s3, clean_uri, "parquet", "clean_sales")
 
     assert result.success, result.summary()
-    assert result.failed == 0 and result.passed == result.evaluated > 10
+    assert result.failed == 0
+    assert result.passed == result.evaluated > 10
     assert result.row_count > 1500
     assert result.dataset == clean_uri
 
@@ -250,7 +251,8 @@ def test_a_transform_that_forgets_the_amount_rule_is_caught(spark, raw_sales, s3
 
     assert not result.success
     amounts = failure(result, "expect_column_values_to_be_between", "amount")
-    assert amounts["sample"] and all(value <= 0 for value in amounts["sample"])
+    assert amounts["sample"]
+    assert all(value <= 0 for value in amounts["sample"])
     assert failure(result, "expect_column_values_to_not_be_null", "amount")["unexpected_count"] > 0
 
 

@@ -56,7 +56,7 @@ def sample_df(spark, sample_rows):
 
 
 def test_sample_rows_match_the_raw_schema():
-    assert COLUMNS == tuple(RAW_SCHEMA.fieldNames())
+    assert tuple(RAW_SCHEMA.fieldNames()) == COLUMNS
 
 
 def test_invalid_records_are_dropped_and_the_rest_normalised(hand_df):

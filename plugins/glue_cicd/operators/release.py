@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 XCOM_FAILURE = "failure"
 
@@ -34,8 +34,11 @@ class ReleaseOperator(BaseOperator):
         environments = load_environments()
         specs, errors = load_jobs(environments=environments)
         if self.job not in specs:
-            reason = next((str(e) for p, e in errors.items() if p.parent.name == self.job), "no such job")
-            raise AirflowException(f"job {self.job!r} cannot be released: {reason}")
+            reason = next(
+                (str(e) for p, e in errors.items() if p.parent.name == self.job),
+                f"no such job; known jobs: {', '.join(sorted(specs)) or 'none'}",
+            )
+            raise AirflowException(f"job {self.job!r}: {reason}")
         return environments, specs
 
     def ledger(self, environments):
@@ -53,9 +56,13 @@ class ReleaseOperator(BaseOperator):
         return getattr(context["dag_run"], "triggering_user_name", None)
 
     def fail(self, context, message: str) -> None:
-        """Record why the task failed (for the rollback's report) and fail it."""
+        """Record why the task failed (for reports and alerts) and fail it without retrying.
+
+        Used for deterministic failures (failed checks, refused changes), which a retry cannot
+        fix; transient errors (AWS throttling, network) raise as usual and are retried.
+        """
         context["ti"].xcom_push(key=XCOM_FAILURE, value=message)
-        raise AirflowException(message)
+        raise AirflowFailException(message)
 
 
 def _artifact(context):
@@ -380,22 +387,47 @@ class RollbackOperator(ReleaseOperator):
     :param environment: ``staging`` or ``prod``.
     :param version: the version to restore; empty means the previous release.
     :param failed_tasks: tasks whose recorded failure explains this rollback (release DAG).
+    :param approval_task: in prod, the approval task whose answer must allow this rollback.
     """
 
     template_fields: Sequence[str] = ("job", "environment", "version")
     ui_color = "#fce8e6"
 
-    def __init__(self, *, environment: str, version: str = "", failed_tasks: Sequence[str] = (), **kwargs):
+    def __init__(
+        self,
+        *,
+        environment: str,
+        version: str = "",
+        failed_tasks: Sequence[str] = (),
+        approval_task: str | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.environment = environment
         self.version = version
         self.failed_tasks = list(failed_tasks)
+        self.approval_task = approval_task
 
     def execute(self, context) -> dict[str, Any]:
+        from glue_cicd.approval import ApprovalRefused, check_approval
         from glue_cicd.rollback import RollbackError, restore
 
         environments, specs = self.load()
+        env = environments[self.environment]
         ledger = self.ledger(environments)
+        if self.approval_task and env.name == "prod":
+            try:
+                approver = check_approval(
+                    context["ti"].xcom_pull(task_ids=self.approval_task),
+                    triggered_by=self.triggered_by(context),
+                    require_recorded=env.require_recorded_approval,
+                )
+            except ApprovalRefused as exc:
+                raise AirflowException(f"rollback refused, {env.name} unchanged: {exc}") from exc
+            ledger.record(
+                self.job, "approval", run_id=self.run_ref(context), who=(approver or {}).get("name", "not recorded"),
+                version=self.version, recorded=approver is not None, action="rollback",
+            )  # fmt: skip
         reasons = [
             f"{task}: {reason}"
             for task in self.failed_tasks
@@ -407,7 +439,7 @@ class RollbackOperator(ReleaseOperator):
         try:
             outcome = restore(
                 ledger,
-                environments[self.environment],
+                env,
                 self.job,
                 owner=self.run_ref(context),
                 version=self.version or None,
@@ -435,3 +467,36 @@ class ReleaseLocksOperator(ReleaseOperator):
         ledger = self.ledger(environments)
         for env in environments.environments:
             ledger.release(self.job, env, self.run_ref(context))
+
+
+class RollbackCheckOperator(ReleaseOperator):
+    """Resolve and check a rollback request before anything changes: known job, released version.
+
+    :param environment: ``staging`` or ``prod``.
+    :param version: the version asked for; empty means the previous release.
+    :return: ``{"target": version, "current": version}``.
+    """
+
+    template_fields: Sequence[str] = ("job", "environment", "version")
+
+    def __init__(self, *, environment: str, version: str = "", **kwargs):
+        super().__init__(**kwargs)
+        self.environment = environment
+        self.version = version
+
+    def execute(self, context) -> dict[str, Any]:
+        from glue_cicd.rollback import RollbackError, choose_target
+
+        environments, _ = self.load()
+        if self.environment not in environments.environments:
+            raise AirflowException(f"unknown environment {self.environment!r}; known: staging, prod")
+        deployments = self.ledger(environments).deployments(self.job, self.environment)
+        try:
+            target = choose_target(
+                deployments, job=self.job, env=self.environment, version=self.version or None, failed_version=None
+            )
+        except RollbackError as exc:
+            raise AirflowException(f"rollback refused, nothing changed: {exc}") from exc
+        current = deployments[-1].version
+        self.log.info("%s in %s: %s -> %s", self.job, self.environment, current, target.version)
+        return {"target": target.version, "current": current}

@@ -1,0 +1,73 @@
+"""Roll a Glue job back to an earlier release, on demand, from the release ledger.
+
+Restores the artifact and the full job definition of the chosen release (default: the one before
+the live release) under the environment's lock. A prod rollback needs a human approval, like a
+release. Wiring only.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.standard.operators.hitl import ApprovalOperator
+from airflow.providers.standard.operators.python import BranchPythonOperator
+from airflow.sdk import DAG, Param, TriggerRule
+
+from glue_cicd.operators.release import ReleaseLocksOperator, RollbackCheckOperator, RollbackOperator
+from glue_cicd.spec import load_environments, load_jobs
+
+environments = load_environments()
+prod = environments["prod"]
+specs, _ = load_jobs(environments=environments)
+JOB, ENVIRONMENT = "{{ params.job }}", "{{ params.environment }}"
+TARGET = "{{ ti.xcom_pull(task_ids='check_request')['target'] }}"
+
+with DAG(
+    dag_id="rollback_glue_job",
+    description="Restore an earlier release of a Glue job (script and definition) from the ledger",
+    doc_md=__doc__,
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["glue", "rollback"],
+    default_args={"owner": "data-platform", "retries": 0},
+    params={
+        "job": Param(next(iter(specs), ""), type="string", enum=sorted(specs) or [""], title="Glue job"),
+        "environment": Param("prod", type="string", enum=["staging", "prod"], title="Environment"),
+        "version": Param(
+            "", type="string", title="Version to restore", description="Empty restores the release before the live one."
+        ),
+    },  # fmt: skip
+):
+    check_request = RollbackCheckOperator(
+        task_id="check_request", job=JOB, environment=ENVIRONMENT, version="{{ params.version }}"
+    )
+    needs_approval = BranchPythonOperator(
+        task_id="needs_approval",
+        python_callable=lambda environment: "approval" if environment == "prod" else "rollback",
+        op_kwargs={"environment": ENVIRONMENT},
+    )
+    approval = ApprovalOperator(
+        task_id="approval",
+        subject=f"Roll back {JOB} in {ENVIRONMENT} to {TARGET}?",
+        body="Live version: `{{ ti.xcom_pull(task_ids='check_request')['current'] }}`; "
+        f"restores `{TARGET}` (its script and full job definition) from the release ledger.",
+        defaults="Reject",
+        fail_on_reject=True,
+        assigned_users=[{"id": user, "name": user} for user in prod.approvers] or None,
+        response_timeout=timedelta(hours=prod.approval_timeout_hours),
+    )
+    rollback = RollbackOperator(
+        task_id="rollback",
+        job=JOB,
+        environment=ENVIRONMENT,
+        version=TARGET,
+        approval_task="approval",
+        trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS,
+    )
+    release_locks = ReleaseLocksOperator(task_id="release_locks", job=JOB).as_teardown()
+
+    check_request >> needs_approval >> [approval, rollback]
+    approval >> rollback >> release_locks

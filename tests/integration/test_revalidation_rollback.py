@@ -1,0 +1,148 @@
+"""Scheduled revalidation of prod data, and on-demand rollback, with ``airflow dags test``."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from support.dag_runs import dags_test, glue_job
+from support.glue_runs import wait_for_run
+
+from glue_cicd.deploy import normalise
+
+PROD_BUCKET = "glue-cicd-data-prod-123456789012"
+TOPIC = "arn:aws:sns:us-east-1:123456789012:glue-cicd-alerts"
+JOBS = ("process_sales_data", "daily_sales_summary")
+
+
+@pytest.fixture(scope="module")
+def released(airflow, aws, ledger):
+    """Both jobs live in prod, and prod's outputs freshly written by the live release."""
+    for job in JOBS:
+        if ledger.live(job, "prod") is None:
+            run = dags_test(airflow, f"release__{job}", mark="^(test|approval)$")
+            assert run.state == "success", run.log[-3000:]
+    glue = aws("glue")
+    for job in JOBS:  # in order: the summary reads the first job's output
+        run_id = glue.start_job_run(JobName=f"{job}-prod")["JobRunId"]
+        assert wait_for_run(glue, f"{job}-prod", run_id)["JobRunState"] == "SUCCEEDED"
+
+
+@pytest.fixture
+def alerts(aws):
+    """An SQS queue subscribed to the alerts topic; returns a reader of the alert messages."""
+    sqs = aws("sqs")
+    url = sqs.create_queue(QueueName="alerts-test")["QueueUrl"]
+    sqs.purge_queue(QueueUrl=url)
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    subscription = aws("sns").subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=arn)["SubscriptionArn"]
+
+    def read() -> list[dict]:
+        messages = []
+        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages"):
+            messages += [json.loads(m["Body"]) for m in batch]
+            for m in batch:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        return messages
+
+    yield read
+    aws("sns").unsubscribe(SubscriptionArn=subscription)
+
+
+def test_revalidation_passes_after_releases(airflow, ledger, released, alerts):
+    run = dags_test(airflow, "revalidate_prod_datasets")
+    assert run.state == "success", run.log[-3000:]
+    assert run.tasks["revalidate"] == "success"
+    for job in JOBS:
+        latest = ledger.events(job, "revalidation")[-1]
+        assert latest["details"]["success"] is True
+        assert latest["details"]["version"] == ledger.live(job, "prod").version
+    assert alerts() == []
+
+
+def test_bad_prod_data_fails_revalidation_with_one_alert_per_dataset(airflow, aws, ledger, released, alerts):
+    s3 = aws("s3")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=PROD_BUCKET, Prefix="curated/sales/")["Contents"]]
+    part = next(k for k in keys if k.endswith(".parquet"))
+    table = pq.read_table(io.BytesIO(s3.get_object(Bucket=PROD_BUCKET, Key=part)["Body"].read())).slice(0, 3)
+    table = table.set_column(table.schema.get_field_index("amount"), "amount", pa.array([-1.0, -2.0, -3.0]))
+    bad = io.BytesIO()
+    pq.write_table(table, bad)
+    bad_key = part.rsplit("/", 1)[0] + "/part-injected-bad.parquet"
+    s3.put_object(Bucket=PROD_BUCKET, Key=bad_key, Body=bad.getvalue())
+    summary = [o["Key"] for o in s3.list_objects_v2(Bucket=PROD_BUCKET, Prefix="marts/daily_sales/")["Contents"]]
+    for key in summary:  # the summary dataset disappears: missing data is a failure, never a pass
+        s3.delete_object(Bucket=PROD_BUCKET, Key=key)
+    try:
+        run = dags_test(airflow, "revalidate_prod_datasets")
+    finally:
+        s3.delete_object(Bucket=PROD_BUCKET, Key=bad_key)
+    assert run.state == "failed"
+    assert "expect_column_values_to_be_between" in run.log
+    messages = alerts()
+    assert len(messages) == 2, messages
+    bodies = {m["Message"] for m in messages}
+    version = ledger.live("process_sales_data", "prod").version
+    clean = next(b for b in bodies if "process_sales_data.clean_sales" in b)
+    assert f"release {version}" in clean
+    assert "expect_column_values_to_be_between on amount" in clean
+    summary_alert = next(b for b in bodies if "daily_sales_summary.daily_sales" in b)
+    assert "has no data to validate" in summary_alert
+    assert all(m["Subject"] == "[glue-cicd] prod data failed revalidation" for m in messages)
+
+
+def rollback(airflow, **conf):
+    return dags_test(airflow, "rollback_glue_job", mark="^approval$", conf=conf)
+
+
+def test_rollback_restores_the_previous_release_and_a_repeat_changes_nothing(airflow, aws, ledger, released):
+    deployments = ledger.deployments("process_sales_data", "prod")
+    if len({d.version for d in deployments}) < 2:
+        pytest.skip("needs two releases of process_sales_data in prod (test_release_dag makes them)")
+    live = deployments[-1]
+    target = next(d for d in reversed(deployments) if d.version != live.version and d.outcome != "failed")
+    run = rollback(airflow, job="process_sales_data", environment="prod")
+    assert run.state == "success", run.log[-3000:]
+    job = glue_job(aws, "process_sales_data-prod")
+    assert normalise(job) == target.definition
+    assert job["Command"]["ScriptLocation"] == target.script_location
+    assert job["Tags"]["Version"] == target.version
+    after = ledger.deployments("process_sales_data", "prod")
+    assert after[-1].version == target.version
+    assert after[-1].definition == target.definition
+
+    again = rollback(airflow, job="process_sales_data", environment="prod", version=target.version)
+    assert again.state == "success", again.log[-3000:]
+    assert "already runs" in again.log
+    assert len(ledger.deployments("process_sales_data", "prod")) == len(after)
+    assert normalise(aws("glue").get_job(JobName="process_sales_data-prod")["Job"]) == target.definition
+
+
+@pytest.mark.parametrize(
+    ("conf", "message"),
+    [
+        ({"job": "process_sales_data", "environment": "prod", "version": "0000deadbeef"},
+         "version '0000deadbeef' of process_sales_data was never deployed to prod; released versions"),
+        ({"job": "daily_sales_summary", "environment": "staging"},
+         "daily_sales_summary has no earlier release in staging than"),
+    ],
+    ids=["unknown version", "nothing earlier"],
+)  # fmt: skip
+def test_bad_rollback_requests_are_refused_before_anything_changes(airflow, aws, ledger, released, conf, message):
+    job = conf["job"]
+    before = (glue_job(aws, f"{job}-{conf['environment']}"), len(ledger.deployments(job, conf["environment"])))
+    run = rollback(airflow, **conf)
+    assert run.state == "failed"
+    assert run.tasks["check_request"] == "failed"
+    assert message in run.log
+    assert (glue_job(aws, f"{job}-{conf['environment']}"), len(ledger.deployments(job, conf["environment"]))) == before
+
+
+def test_an_unknown_job_is_refused_with_the_known_jobs(airflow):
+    run = rollback(airflow, job="no_such_job", environment="prod")
+    assert run.state != "success"
+    assert "no_such_job" in run.log
+    assert "process_sales_data" in run.log

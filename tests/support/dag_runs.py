@@ -1,0 +1,59 @@
+"""Run DAGs with ``airflow dags test`` in tests, and read back what they did."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+from glue_cicd.local_airflow import dag_run_state, dags_test_command, task_times
+
+HITL = Path(__file__).with_name("answer_hitl.py")
+
+
+def dags_test(airflow, dag_id: str, *, mark: str | None = None, conf=None, env=None, answer=None, timeout=900):
+    """Run ``airflow dags test``; optionally answer its ``approval`` task from a second process.
+
+    :param answer: ``(user, choice)`` to record on the waiting approval, as the API server would.
+    :return: the run's state, each task's state, and the command's output.
+    """
+    log = airflow.logs / f"{dag_id}-{len(list(airflow.logs.iterdir()))}.log"
+    run_env = dict(airflow.env, **(env or {}))
+    with log.open("w") as out:
+        run = subprocess.Popen(
+            dags_test_command(dag_id, mark_success=mark, conf=conf),
+            env=run_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            if answer:
+                user, choice = answer
+                subprocess.run(
+                    [sys.executable, str(HITL), dag_id, "approval", user, choice, str(timeout)],
+                    env=run_env,
+                    check=True,
+                    timeout=timeout + 60,
+                    capture_output=True,
+                )
+            run.wait(timeout=timeout)
+        finally:
+            if run.poll() is None:  # a waiting HITL task ignores SIGTERM
+                os.killpg(run.pid, signal.SIGKILL)
+                run.wait()
+    states = {task: state for task, state, _ in task_times(airflow.home, dag_id)}
+    return SimpleNamespace(
+        state=dag_run_state(airflow.home, dag_id), tasks=states, log=log.read_text(), returncode=run.returncode
+    )
+
+
+def glue_job(aws, name: str) -> dict:
+    """GetJob plus the job's tags."""
+    job = aws("glue").get_job(JobName=name)["Job"]
+    arn = f"arn:aws:glue:us-east-1:123456789012:job/{name}"
+    return {**job, "Tags": aws("glue").get_tags(ResourceArn=arn)["Tags"]}

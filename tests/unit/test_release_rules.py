@@ -1,0 +1,143 @@
+"""Pure release rules: approvals, definition rendering and diffs, rollback targets, test reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from glue_cicd import deploy
+from glue_cicd.approval import ApprovalRefused, check_approval, evidence_markdown
+from glue_cicd.build import Artifact
+from glue_cicd.ledger import Deployment
+from glue_cicd.local_aws.executor import _error_message
+from glue_cicd.rollback import RollbackError, choose_target
+from glue_cicd.spec import load_environments, load_jobs
+from glue_cicd.testing import parse_junit
+
+APPROVED = {"chosen_options": ["Approve"], "responded_by_user": {"id": "reviewer", "name": "reviewer"}}
+
+
+def test_a_reviewers_approval_is_accepted():
+    assert check_approval(APPROVED, triggered_by="admin", require_recorded=True) == {
+        "id": "reviewer",
+        "name": "reviewer",
+    }
+
+
+def test_self_approval_is_refused():
+    with pytest.raises(ApprovalRefused, match="reviewer triggered this release and cannot also approve it"):
+        check_approval(APPROVED, triggered_by="reviewer", require_recorded=False)
+
+
+def test_an_approval_marked_by_hand_is_not_an_approval_where_one_is_required():
+    with pytest.raises(ApprovalRefused, match="no recorded approval"):
+        check_approval(None, triggered_by="admin", require_recorded=True)
+    assert check_approval(None, triggered_by="admin", require_recorded=False) is None
+
+
+def test_a_rejection_never_promotes():
+    with pytest.raises(ApprovalRefused, match="not approved"):
+        check_approval({**APPROVED, "chosen_options": ["Reject"]}, triggered_by="admin", require_recorded=False)
+
+
+def test_an_unknown_triggering_user_does_not_block_an_approval():
+    assert check_approval(APPROVED, triggered_by=None, require_recorded=True)["id"] == "reviewer"
+
+
+@pytest.fixture(scope="module")
+def project():
+    environments = load_environments()
+    specs, errors = load_jobs(environments=environments)
+    assert not errors
+    return environments, specs
+
+
+def artifact(version="abc123def456"):
+    return Artifact("process_sales_data", version, "f" * 64, "glue-cicd-artifacts-123456789012", "0123abc")
+
+
+def test_the_rendered_definition_is_complete_and_per_environment(project):
+    environments, specs = project
+    staging = deploy.render_definition(specs["process_sales_data"], environments["staging"], artifact(), specs)
+    prod = deploy.render_definition(specs["process_sales_data"], environments["prod"], artifact(), specs)
+    assert set(staging) == set(deploy.DEFINITION_KEYS)
+    arguments = staging["DefaultArguments"]
+    assert arguments["--input_path"] == "s3://glue-cicd-data-staging-123456789012/raw/sales/"
+    assert arguments["--summary_path"] == "s3://glue-cicd-data-staging-123456789012/run-summaries/process_sales_data/"
+    assert arguments["--extra-py-files"].endswith("/process_sales_data/abc123def456/libs.zip")
+    assert arguments["--release_version"] == "abc123def456"
+    assert staging["Command"]["ScriptLocation"] == prod["Command"]["ScriptLocation"]
+    assert prod["DefaultArguments"]["--output_path"] == "s3://glue-cicd-data-prod-123456789012/curated/sales/"
+    summary = deploy.render_definition(specs["daily_sales_summary"], environments["prod"], artifact(), specs)
+    assert summary["DefaultArguments"]["--input_path"] == prod["DefaultArguments"]["--output_path"]
+
+
+def test_diff_names_each_changed_member(project):
+    environments, specs = project
+    old = deploy.render_definition(specs["process_sales_data"], environments["prod"], artifact("aaaa"), specs)
+    new = {**old, "NumberOfWorkers": 5, "DefaultArguments": {**old["DefaultArguments"], "--release_version": "bbbb"}}
+    assert deploy.diff(old, new) == [
+        "~ DefaultArguments.--release_version: 'aaaa' -> 'bbbb'",
+        "~ NumberOfWorkers: 2 -> 5",
+    ]
+    assert deploy.diff(old, old) == []
+    assert deploy.check_drift(None, None, "job") == []
+    assert deploy.check_drift(old, None, "job") == ["job exists but the ledger never deployed it"]
+
+
+def deployment(version: str, outcome: str = "verified") -> Deployment:
+    return Deployment("job", "prod", version, "sha", f"s3://b/job/{version}/job.py", {}, outcome, "t", "r", version)
+
+
+def test_rollback_targets():
+    history = [deployment("v1"), deployment("v2", "rolled_back"), deployment("v3", "failed"), deployment("v4")]
+    assert choose_target(history, job="job", env="prod", version=None, failed_version=None).version == "v1"
+    assert choose_target(history, job="job", env="prod", version="v3", failed_version=None).version == "v3"
+    assert choose_target(history, job="job", env="prod", version=None, failed_version="v5").version == "v4"
+    with pytest.raises(
+        RollbackError, match=r"never deployed to prod; released versions \(newest first\): v4, v3, v2, v1"
+    ):
+        choose_target(history, job="job", env="prod", version="v9", failed_version=None)
+    with pytest.raises(RollbackError, match="has never been released to prod"):
+        choose_target([], job="job", env="prod", version=None, failed_version=None)
+    with pytest.raises(RollbackError, match="no earlier release in prod than v1"):
+        choose_target([deployment("v1")], job="job", env="prod", version=None, failed_version=None)
+
+
+def test_evidence_shows_what_a_reviewer_needs():
+    body = evidence_markdown(
+        job="process_sales_data",
+        artifact={**artifact().to_dict()},
+        definition_diff=["~ NumberOfWorkers: 2 -> 5"],
+        tests={"passed": 17, "failures": 0, "errors": 0, "skipped": 1},
+        quality=[{"dataset": "s3://b/curated/", "suite": "clean_sales", "passed": 20, "failed": 0, "row_count": 1860}],
+        staging_seconds=14,
+        prod_last_seconds=12,
+        prod_version="0000aaaa1111",
+        triggered_by="admin",
+    )
+    for text in ("abc123def456", "0123abc", "17 passed", "clean_sales | 20 | 0 | 1860", "NumberOfWorkers: 2 -> 5",
+                 "14 s (prod's last run: 12 s)", "0000aaaa1111", "admin (may not approve this release)"):  # fmt: skip
+        assert text in body
+
+
+def test_junit_counts():
+    xml = b"""<testsuites><testsuite tests="4" failures="1" errors="0" skipped="1" time="2.5">
+        <testcase classname="t" name="ok"/><testcase classname="t" name="bad"><failure/></testcase>
+        </testsuite></testsuites>"""
+    report = parse_junit(xml)
+    assert (report.tests, report.failures, report.skipped, report.passed, report.ok) == (4, 1, 1, 2, False)
+    assert report.failed_tests == ["t::bad"]
+
+
+@pytest.mark.parametrize(
+    ("stderr", "message"),
+    [
+        (["Traceback (most recent call last):", '  File "x.py"', "ValueError: bad amount"], "ValueError: bad amount"),
+        (["pyspark.errors.exceptions.captured.AnalysisException: [PATH_NOT_FOUND] Path does not exist: /x"],
+         "AnalysisException: [PATH_NOT_FOUND] Path does not exist: /x"),
+        (["KeyboardInterrupt"], "The job script exited with code 3: KeyboardInterrupt"),
+        ([], "The job script exited with code 3."),
+    ],
+)  # fmt: skip
+def test_run_error_messages_read_like_glue(stderr, message):
+    assert _error_message(stderr, 3) == message
