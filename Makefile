@@ -8,12 +8,13 @@ STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)/glue_jobs
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test up emulator lint format e2e bench clean
+.PHONY: help demo test up emulator lint format e2e compose-cli clean
 
 help:
 	@echo "make demo      run releases of the sales jobs on the local AWS emulator (airflow dags test)"
 	@echo "make test      lint, then the whole test suite"
 	@echo "make up        local AWS emulator + Airflow standalone with this project's DAGs (Ctrl-C stops)"
+	@echo "make e2e       the approval flow through a real Airflow API server (two users, REST)"
 	@echo "make emulator  only the local AWS emulator on http://127.0.0.1:5000"
 	@echo "make lint      ruff (with Airflow's AIR rules)"
 	@echo "make clean     remove .venv and local state"
@@ -27,8 +28,18 @@ $(STAMP): requirements.txt
 demo: $(STAMP)
 	$(BIN)/python -m glue_cicd.demo
 
-test: $(STAMP) lint
+test: $(STAMP) lint compose-cli
 	$(BIN)/python -m pytest
+
+# The compose file is validated with Debian's docker-compose (no Docker engine needed).
+compose-cli:
+	@command -v docker-compose >/dev/null || { \
+	  echo "installing Debian's docker-compose (to validate docker-compose.yaml)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq docker-compose >/dev/null; }
+
+e2e: $(STAMP)
+	$(BIN)/python -m pytest -m e2e tests/e2e
 
 up: $(STAMP)
 	$(BIN)/python -m glue_cicd.dev_stack

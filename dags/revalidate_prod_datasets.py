@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
 from airflow.sdk import DAG, Asset, AssetAny, AssetOrTimeSchedule, CronTriggerTimetable
 
 from glue_cicd.operators.revalidation import (
     ALERT_MESSAGE,
     ALERT_SUBJECT,
+    AlertNotifier,
     ListProdDatasetsOperator,
     RevalidateDatasetOperator,
 )
@@ -43,8 +43,8 @@ with DAG(
     list_datasets = ListProdDatasetsOperator(task_id="list_datasets")
     RevalidateDatasetOperator.partial(
         task_id="revalidate",
-        map_index_template="{{ task.job }}.{{ task.output }}",
-        on_failure_callback=SnsNotifier(
+        map_index_template="{{ task.job }}.{{ task.dataset }}",
+        on_failure_callback=AlertNotifier(
             aws_conn_id=prod.aws_conn_id,
             region_name=prod.region,
             target_arn=environments.alerts_topic_arn,

@@ -71,11 +71,12 @@ class QualityResult:
             f"{self.passed} of {self.evaluated} expectations passed, {self.failed} failed"
         ]
         for failure in self.failures:
-            lines.append("  FAILED " + _describe(failure))
+            lines.append("  FAILED " + describe_failure(failure))
         return "\n".join(lines)
 
 
-def _describe(failure: dict[str, Any]) -> str:
+def describe_failure(failure: dict[str, Any]) -> str:
+    """One failed expectation in words: its column, unexpected count, sample values and kwargs."""
     column = failure.get("column")
     text = failure["expectation"]
     if column:

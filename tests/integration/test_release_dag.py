@@ -6,14 +6,12 @@ state, so they run in file order: first releases, blocked changes, approvals, th
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from support.dag_runs import dags_test, glue_job
+from support.dag_runs import changed_jobs_dir, dags_test, glue_job
 
 from glue_cicd.demo import broken_jobs_dir
 from glue_cicd.deploy import normalise
-from glue_cicd.paths import JOBS_DIR
 
 PROD_BUCKET = "glue-cicd-data-prod-123456789012"
 SKIP_TESTS_AND_APPROVAL = "^(test|approval)$"
@@ -23,15 +21,6 @@ def release(airflow, job: str, *, mark: str | None = "^approval$", jobs_dir: Pat
     """Run ``release__<job>``, from another copy of the job sources if given."""
     env = {"GLUE_CICD_JOBS_DIR": str(jobs_dir)} if jobs_dir else None
     return dags_test(airflow, f"release__{job}", mark=mark, env=env, answer=answer)
-
-
-def changed_jobs_dir(tmp_path: Path, marker: str) -> Path:
-    """A copy of the job sources with a harmless change, so it builds a new version."""
-    target = tmp_path / "glue_jobs"
-    shutil.copytree(JOBS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
-    transforms = target / "process_sales_data" / "transforms.py"
-    transforms.write_text(transforms.read_text() + f"\n# {marker}\n")
-    return target
 
 
 def test_every_job_is_released_and_prod_runs_the_staging_artifact(airflow, aws, ledger):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from support.dag_runs import dags_test, glue_job
+from support.dag_runs import changed_jobs_dir, dags_test, glue_job
 from support.glue_runs import wait_for_run
 
 from glue_cicd.deploy import normalise
@@ -35,8 +36,7 @@ def released(airflow, aws, ledger):
 def alerts(aws):
     """An SQS queue subscribed to the alerts topic; returns a reader of the alert messages."""
     sqs = aws("sqs")
-    url = sqs.create_queue(QueueName="alerts-test")["QueueUrl"]
-    sqs.purge_queue(QueueUrl=url)
+    url = sqs.create_queue(QueueName=f"alerts-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     subscription = aws("sns").subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=arn)["SubscriptionArn"]
 
@@ -50,6 +50,7 @@ def alerts(aws):
 
     yield read
     aws("sns").unsubscribe(SubscriptionArn=subscription)
+    sqs.delete_queue(QueueUrl=url)
 
 
 def test_revalidation_passes_after_releases(airflow, ledger, released, alerts):
@@ -98,10 +99,13 @@ def rollback(airflow, **conf):
     return dags_test(airflow, "rollback_glue_job", mark="^approval$", conf=conf)
 
 
-def test_rollback_restores_the_previous_release_and_a_repeat_changes_nothing(airflow, aws, ledger, released):
+def test_rollback_restores_the_previous_release_and_a_repeat_changes_nothing(airflow, aws, ledger, released, tmp_path):
+    if len({d.version for d in ledger.deployments("process_sales_data", "prod")}) < 2:  # run alone: release again
+        jobs_dir = changed_jobs_dir(tmp_path, "second release")
+        run = dags_test(airflow, "release__process_sales_data", mark="^(test|approval)$",
+                        env={"GLUE_CICD_JOBS_DIR": str(jobs_dir)})  # fmt: skip
+        assert run.state == "success", run.log[-3000:]
     deployments = ledger.deployments("process_sales_data", "prod")
-    if len({d.version for d in deployments}) < 2:
-        pytest.skip("needs two releases of process_sales_data in prod (test_release_dag makes them)")
     live = deployments[-1]
     target = next(d for d in reversed(deployments) if d.version != live.version and d.outcome != "failed")
     run = rollback(airflow, job="process_sales_data", environment="prod")

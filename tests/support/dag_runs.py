@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from glue_cicd.local_airflow import dag_run_state, dags_test_command, task_times
+from glue_cicd.paths import JOBS_DIR
 
 HITL = Path(__file__).with_name("answer_hitl.py")
 
@@ -57,3 +59,12 @@ def glue_job(aws, name: str) -> dict:
     job = aws("glue").get_job(JobName=name)["Job"]
     arn = f"arn:aws:glue:us-east-1:123456789012:job/{name}"
     return {**job, "Tags": aws("glue").get_tags(ResourceArn=arn)["Tags"]}
+
+
+def changed_jobs_dir(tmp_path: Path, marker: str) -> Path:
+    """A copy of the job sources with a harmless change, so it builds a new version."""
+    target = tmp_path / "glue_jobs"
+    shutil.copytree(JOBS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
+    transforms = target / "process_sales_data" / "transforms.py"
+    transforms.write_text(transforms.read_text() + f"\n# {marker}\n")
+    return target

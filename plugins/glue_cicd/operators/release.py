@@ -277,7 +277,7 @@ class QualityGateOperator(ReleaseOperator):
 
     def execute(self, context) -> list[dict[str, Any]]:
         from glue_cicd.aws import client
-        from glue_cicd.quality import DatasetUnavailableError, validate_s3_dataset
+        from glue_cicd.quality import DatasetUnavailableError, describe_failure, validate_s3_dataset
 
         environments, specs = self.load()
         env = environments[self.environment]
@@ -287,17 +287,20 @@ class QualityGateOperator(ReleaseOperator):
         for output in specs[self.job].datasets.outputs:
             uri = output.path_in(env)
             try:
-                result = validate_s3_dataset(s3, uri, output.format, output.suite).to_dict()
+                quality = validate_s3_dataset(s3, uri, output.format, output.suite)
             except DatasetUnavailableError as exc:
                 problems.append(f"{output.name}: {exc}")
                 continue
+            self.log.info("%s", quality.summary())
+            result = quality.to_dict()
             key = f"_quality/{self.job}/{output.name}/{artifact.version}/{context['run_id']}.json".replace(":", "-")
-            s3.put_object(Bucket=env.data_bucket, Key=key, Body=json.dumps(result, indent=2, default=str).encode())
+            s3.put_object(Bucket=env.data_bucket, Key=key, Body=json.dumps(result, indent=2).encode())
             result["result_uri"] = f"s3://{env.data_bucket}/{key}"
-            self.log.info("%s", _summary(result))
+            self.log.info("results stored in %s", result["result_uri"])
             results.append(result)
-            if not result["success"]:
-                problems.append(f"{output.name}: {result['failed']} failed expectations ({_failed_names(result)})")
+            if not quality.success:
+                failures = "; ".join(describe_failure(f) for f in quality.failures)
+                problems.append(f"{output.name}: {quality.failed} failed expectations: {failures}")
         ledger = self.ledger(environments)
         ledger.record(
             self.job,
@@ -315,23 +318,6 @@ class QualityGateOperator(ReleaseOperator):
                 ledger.set_outcome(live, "verified")
             ledger.record(self.job, "verification", run_id=self.run_ref(context), version=artifact.version)
         return results
-
-
-def _failed_names(result: dict[str, Any]) -> str:
-    return ", ".join(f"{f['expectation']}({f.get('column') or ''})" for f in result["failures"])
-
-
-def _summary(result: dict[str, Any]) -> str:
-    lines = [
-        f"{result['dataset']} with suite {result['suite']}: {result['passed']} passed, "
-        f"{result['failed']} failed, {result['row_count']} rows -> {result['result_uri']}"
-    ]
-    for failure in result["failures"]:
-        lines.append(
-            f"  FAILED {failure['expectation']} on {failure.get('column')}: "
-            f"{failure.get('unexpected_count')} unexpected, e.g. {failure.get('sample')}"
-        )
-    return "\n".join(lines)
 
 
 class ApprovalEvidenceOperator(ReleaseOperator):

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Sequence
 from typing import Any
 
+from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
 from airflow.sdk import BaseOperator
 
-from glue_cicd.operators.release import XCOM_FAILURE, ReleaseOperator, _summary
+from glue_cicd.operators.release import XCOM_FAILURE, ReleaseOperator
 
 
 def prod_datasets() -> list[dict[str, str]]:
-    """Every prod output dataset of every valid job: ``{"job", "output"}`` each."""
+    """Every prod output dataset of every valid job: ``{"job", "dataset"}`` each."""
     from glue_cicd.spec import load_environments, load_jobs
 
     specs, _ = load_jobs(environments=load_environments())
-    return [{"job": job, "output": o.name} for job, spec in specs.items() for o in spec.datasets.outputs]
+    return [{"job": job, "dataset": o.name} for job, spec in specs.items() for o in spec.datasets.outputs]
 
 
 class ListProdDatasetsOperator(BaseOperator):
@@ -24,7 +26,7 @@ class ListProdDatasetsOperator(BaseOperator):
 
     def execute(self, context) -> list[dict[str, str]]:
         datasets = prod_datasets()
-        self.log.info("%d prod datasets: %s", len(datasets), ", ".join(f"{d['job']}.{d['output']}" for d in datasets))
+        self.log.info("%d prod datasets: %s", len(datasets), ", ".join(f"{d['job']}.{d['dataset']}" for d in datasets))
         return datasets
 
 
@@ -35,63 +37,68 @@ class RevalidateDatasetOperator(ReleaseOperator):
     expectation, or a dataset with no data, fails the task; the failure text is pushed to XCom for
     the alert.
 
-    :param output: the output dataset's name in the job's spec.
+    :param dataset: the output dataset's name in the job's spec.
     """
 
-    template_fields: Sequence[str] = ("job", "output")
+    template_fields: Sequence[str] = ("job", "dataset")
     ui_color = "#e6f4ea"
 
-    def __init__(self, *, output: str, **kwargs):
+    def __init__(self, *, dataset: str, **kwargs):
         super().__init__(**kwargs)
-        self.output = output
+        self.dataset = dataset
 
     def execute(self, context) -> dict[str, Any]:
         from glue_cicd.aws import client
-        from glue_cicd.quality import DatasetUnavailableError, validate_s3_dataset
+        from glue_cicd.quality import DatasetUnavailableError, describe_failure, validate_s3_dataset
 
         environments, specs = self.load()
         prod = environments["prod"]
-        dataset = specs[self.job].output(self.output)
-        uri = dataset.path_in(prod)
+        output = specs[self.job].output(self.dataset)
         ledger = self.ledger(environments)
         live = ledger.live(self.job, "prod")
         version = live.version if live else "never released"
+        name = f"{self.job}.{self.dataset} (release {version})"
         s3 = client(prod, "s3")
+        problem = None
         try:
-            result = validate_s3_dataset(s3, uri, dataset.format, dataset.suite).to_dict()
+            quality = validate_s3_dataset(s3, output.path_in(prod), output.format, output.suite)
+            self.log.info("%s", quality.summary())
+            result = quality.to_dict()
+            if not quality.success:
+                failures = "; ".join(describe_failure(f) for f in quality.failures)
+                problem = f"{name} failed {quality.failed} expectations of suite {output.suite}: {failures}"
         except DatasetUnavailableError as exc:
-            result = {"dataset": uri, "suite": dataset.suite, "success": False, "passed": 0, "failed": 0,
-                      "row_count": 0, "failures": [], "error": str(exc)}  # fmt: skip
-        key = f"_quality/revalidation/{self.job}/{self.output}/{context['run_id']}.json".replace(":", "-")
-        s3.put_object(Bucket=prod.data_bucket, Key=key, Body=json.dumps(result, indent=2, default=str).encode())
-        result["result_uri"] = f"s3://{prod.data_bucket}/{key}"
+            problem = f"{name} has no data to validate: {exc}"
+            result = {"dataset": output.path_in(prod), "suite": output.suite, "success": False, "passed": 0,
+                      "failed": 0, "row_count": 0, "failures": [], "error": str(exc)}  # fmt: skip
+        key = f"_quality/revalidation/{self.job}/{self.dataset}/{context['run_id']}.json".replace(":", "-")
+        s3.put_object(Bucket=prod.data_bucket, Key=key, Body=json.dumps(result, indent=2).encode())
+        result_uri = f"s3://{prod.data_bucket}/{key}"
         ledger.record(
             self.job,
             "revalidation",
             run_id=self.run_ref(context),
-            dataset=self.output,
+            dataset=self.dataset,
             version=version,
             success=result["success"],
             passed=result["passed"],
             failed=result["failed"],
-            result_uri=result["result_uri"],
+            result_uri=result_uri,
         )
-        name = f"{self.job}.{self.output} (release {version})"
-        if "error" in result:
-            self.fail(context, f"{name} has no data to validate: {result['error']}")
-        self.log.info("%s", _summary(result))
-        if not result["success"]:
-            failures = "; ".join(
-                f"{f['expectation']} on {f.get('column')}: {f.get('unexpected_count')} unexpected, "
-                f"e.g. {f.get('sample')}"
-                for f in result["failures"]
-            )
-            self.fail(
-                context,
-                f"{name} failed {result['failed']} expectations of suite {dataset.suite}: {failures}. "
-                f"Results: {result['result_uri']}",
-            )
+        if problem:
+            self.fail(context, f"{problem}. Results: {result_uri}")
         return {k: result[k] for k in ("dataset", "suite", "success", "passed", "failed", "row_count")}
+
+
+class AlertNotifier(SnsNotifier):
+    """The provider's SNS notifier, rendering its templates anew for every failed task.
+
+    ``SnsNotifier`` renders its template fields in place, so one instance shared by the mapped
+    tasks would send the first failure's message for every later one in the same process.
+    """
+
+    def __call__(self, *args, **kwargs):
+        return SnsNotifier.__call__(copy.copy(self), *args, **kwargs)
 
 
 ALERT_SUBJECT = "[glue-cicd] prod data failed revalidation"

@@ -1,0 +1,142 @@
+"""The approval flow through a real Airflow server (``airflow standalone``) and its REST API.
+
+As ``admin`` trigger ``release__process_sales_data``; when the approval task waits for input:
+admin's own approval is refused at promotion (four eyes); in a second run ``reviewer``'s
+approval promotes; in a third, reviewer's rejection leaves prod untouched. Every process the
+test starts is stopped, within a bounded time, whatever happens.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from support.dag_runs import glue_job
+
+from glue_cicd.local_airflow import AirflowStandalone, airflow_env
+
+pytestmark = pytest.mark.e2e
+DAG = "release__process_sales_data"
+TERMINAL = {"success", "failed"}
+
+
+class Api:
+    """A user of the Airflow REST API."""
+
+    def __init__(self, url: str, user: str, password: str):
+        self.url = url
+        self.user = user
+        token = self.call("POST", "/auth/token", {"username": user, "password": password}, auth=False)
+        self.token = token["access_token"]
+
+    def call(self, method: str, path: str, body=None, *, auth: bool = True):
+        request = urllib.request.Request(
+            self.url + path,
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {self.token}"} if auth else {})},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read().decode()
+            return json.loads(text) if text.startswith(("{", "[")) else text
+
+    def wait(self, what: str, check, timeout: float = 600):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if value := check():
+                    return value
+            except urllib.error.HTTPError as exc:
+                if exc.code != 404:
+                    raise
+            time.sleep(2)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    def task(self, run_id: str, task_id: str) -> dict:
+        return self.call("GET", f"/api/v2/dags/{DAG}/dagRuns/{run_id}/taskInstances/{task_id}")
+
+    def trigger(self) -> str:
+        return self.call("POST", f"/api/v2/dags/{DAG}/dagRuns", {"logical_date": None, "conf": {}})["dag_run_id"]
+
+    def awaiting_approval(self, run_id: str) -> None:
+        self.wait("the approval to wait for input", lambda: self.task(run_id, "approval")["state"] == "awaiting_input")
+
+    def answer(self, run_id: str, choice: str) -> dict:
+        path = f"/api/v2/dags/{DAG}/dagRuns/{run_id}/taskInstances/approval/-1/hitlDetails"
+        return self.call("PATCH", path, {"chosen_options": [choice], "params_input": {}})
+
+    def finished(self, run_id: str) -> str:
+        run = lambda: self.call("GET", f"/api/v2/dags/{DAG}/dagRuns/{run_id}")["state"]  # noqa: E731
+        return self.wait("the run to finish", lambda: run() if run() in TERMINAL else None)
+
+    def log(self, run_id: str, task_id: str) -> str:
+        content = self.call("GET", f"/api/v2/dags/{DAG}/dagRuns/{run_id}/taskInstances/{task_id}/logs/1")
+        return json.dumps(content)
+
+
+@pytest.fixture(scope="module")
+def server(emulator, tmp_path_factory):
+    airflow = AirflowStandalone(
+        airflow_env(tmp_path_factory.mktemp("airflow-e2e"), emulator.endpoint_url),
+        users=("admin:admin", "reviewer:admin"),
+        port=_free_port(),
+    )
+    try:
+        airflow.start()
+        yield airflow
+    finally:
+        airflow.stop(timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def users(server):
+    passwords = server.passwords()
+    admin, reviewer = Api(server.url, "admin", passwords["admin"]), Api(server.url, "reviewer", passwords["reviewer"])
+    admin.wait("the release DAG to be parsed", lambda: admin.call("GET", f"/api/v2/dags/{DAG}"))
+    admin.call("PATCH", f"/api/v2/dags/{DAG}", {"is_paused": False})
+    return admin, reviewer
+
+
+def prod_script(aws) -> str | None:
+    try:
+        return glue_job(aws, "process_sales_data-prod")["Command"]["ScriptLocation"]
+    except aws("glue").exceptions.EntityNotFoundException:
+        return None
+
+
+def test_four_eyes_approval_through_the_api(users, aws, server):
+    admin, reviewer = users
+    before = prod_script(aws)
+
+    own = admin.trigger()
+    admin.awaiting_approval(own)
+    admin.answer(own, "Approve")
+    assert admin.finished(own) == "failed"
+    assert admin.task(own, "promote_prod")["state"] == "failed"
+    assert "cannot also approve it (four eyes)" in admin.log(own, "promote_prod")
+    assert prod_script(aws) == before
+
+    approved = admin.trigger()
+    reviewer.awaiting_approval(approved)
+    detail = reviewer.answer(approved, "Approve")
+    assert detail["responded_by_user"]["name"] == "reviewer"
+    assert reviewer.finished(approved) == "success"
+    promoted = prod_script(aws)
+    assert promoted == glue_job(aws, "process_sales_data-staging")["Command"]["ScriptLocation"]
+
+    rejected = admin.trigger()
+    reviewer.awaiting_approval(rejected)
+    reviewer.answer(rejected, "Reject")
+    assert admin.finished(rejected) == "failed"
+    assert admin.task(rejected, "promote_prod")["state"] == "upstream_failed"
+    assert prod_script(aws) == promoted

@@ -1,0 +1,263 @@
+"""docker-compose.yaml, Dockerfile and .env.example: valid for docker compose, and starting what our tests exercise.
+
+No container engine runs here: ``docker-compose config`` validates the file (interpolation, schema,
+anchors), and the rest compares the parsed file with the code the test suite runs: the emulator's
+CLI, ``airflow_env()``, ``make up``'s users, the environments config.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from unittest import mock
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from glue_cicd.paths import PROJECT_DIR
+
+COMPOSE_FILE = PROJECT_DIR / "docker-compose.yaml"
+DOCKERFILE = PROJECT_DIR / "Dockerfile"
+ENV_EXAMPLE = PROJECT_DIR / ".env.example"
+DOCKERIGNORE = PROJECT_DIR / ".dockerignore"
+REQUIREMENTS = PROJECT_DIR / "requirements.txt"
+
+IMAGE_PROJECT_DIR = "/opt/airflow"  # the project root inside the image
+SECRETS = ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY")
+# The official Airflow 3 file's long-running services, and ours.
+AIRFLOW_COMPONENTS = (
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-worker",
+)
+NOT_AIRFLOW = ("postgres", "redis", "aws-emulator")
+LONG_RUNNING = (*AIRFLOW_COMPONENTS, *NOT_AIRFLOW)
+PROJECT_FOLDERS = ("dags", "plugins", "glue_jobs", "expectations", "infrastructure")
+EMULATOR_FOLDERS = ("plugins", "glue_jobs", "infrastructure")  # its code, the sample data, the stack template
+INSTALL_COMPOSE = (
+    "docker-compose is not installed, and these tests need it to validate docker-compose.yaml "
+    "(no container engine is needed). Install it with `apt-get install -y docker-compose` "
+    "(Debian's package, docker-compose 1.29), or install Docker's compose v2 plugin."
+)
+
+
+# --- docker compose's own validation ------------------------------------------------------------
+
+
+def compose_command() -> list[str]:
+    """``docker-compose`` (v1, what CI installs) or else ``docker compose`` (v2); fail if neither exists."""
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    if shutil.which("docker"):
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, stdin=subprocess.DEVNULL)
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    pytest.fail(INSTALL_COMPOSE)
+
+
+def compose_config(env_file: Path) -> subprocess.CompletedProcess:
+    """``config -q`` with only ``env_file`` as the .env: a developer's own .env or shell variables play no part."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
+    command = [*compose_command(), "--env-file", str(env_file), "-f", str(COMPOSE_FILE), "config", "-q"]
+    return subprocess.run(
+        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+    )
+
+
+def filled_env_example(tmp_path: Path, *, leave_out: str | None = None) -> Path:
+    """.env.example with every secret filled in (but ``leave_out``), as a team member's .env."""
+    lines = []
+    for line in ENV_EXAMPLE.read_text().splitlines():
+        name = line.partition("=")[0]
+        if name in SECRETS and name != leave_out:
+            line = f"{name}=test-value-of-{name.lower()}"
+        lines.append(line)
+    path = tmp_path / ".env"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_compose_file_is_valid_with_the_secrets_of_a_filled_in_env_example(tmp_path):
+    result = compose_config(filled_env_example(tmp_path))
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_a_missing_secret_stops_compose_with_a_message_naming_it(tmp_path, secret):
+    result = compose_config(filled_env_example(tmp_path, leave_out=secret))
+    assert result.returncode != 0
+    assert f"{secret} is not set - copy .env.example to .env" in result.stderr
+
+
+def test_env_example_leaves_every_secret_empty_so_an_unfilled_copy_fails_loudly():
+    values = dict(line.split("=", 1) for line in ENV_EXAMPLE.read_text().splitlines() if re.match(r"^[A-Z_]+=", line))
+    assert {name: values.get(name) for name in SECRETS} == {name: "" for name in SECRETS}
+    common = compose()["x-airflow-common"]["environment"]
+    for name in SECRETS:
+        assert re.fullmatch(rf"\$\{{{name}:\?{name} is not set[^}}]*\}}", common[name]), common[name]
+
+
+# --- the parsed file against the code the tests run ------------------------------------------------
+
+
+def compose() -> dict:
+    """The compose file as YAML sees it: anchors and ``<<`` merge keys resolved."""
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def services() -> dict[str, dict]:
+    return compose()["services"]
+
+
+def airflow_services() -> dict[str, dict]:
+    """Every service built on x-airflow-common (the components, airflow-init, the CLI, flower)."""
+    return {name: service for name, service in services().items() if name not in NOT_AIRFLOW}
+
+
+def emulator_args():
+    """The aws-emulator command parsed by the emulator's own CLI."""
+    from glue_cicd.local_aws.__main__ import parse_args
+
+    command = services()["aws-emulator"]["command"]
+    assert command[:3] == ["python", "-m", "glue_cicd.local_aws"], command
+    return parse_args(command[3:])
+
+
+def test_the_emulator_runs_the_cli_the_tests_run_listening_on_every_interface():
+    command = services()["aws-emulator"]["command"]
+    assert command == ["python", "-m", "glue_cicd.local_aws", "--host", "0.0.0.0", "--port", "5000"]
+    args = emulator_args()
+    assert (args.host, args.no_bootstrap) == ("0.0.0.0", False)
+
+
+def test_the_aws_connection_points_at_the_emulator_service_and_port():
+    port = emulator_args().port
+    emulator = services()["aws-emulator"]
+    for name, service in airflow_services().items():
+        connection = json.loads(service["environment"]["AIRFLOW_CONN_AWS_DEFAULT"])
+        endpoint = urlsplit(connection["extra"]["endpoint_url"])
+        assert (endpoint.hostname, endpoint.port) == ("aws-emulator", port), name
+    assert any(mapping.endswith(f":{port}") for mapping in emulator["ports"])
+    assert f"127.0.0.1:{port}" in " ".join(emulator["healthcheck"]["test"])
+
+
+def expected_airflow_env(endpoint_url: str) -> dict[str, str]:
+    """What ``airflow_env()`` sets (nothing inherited), with the image's project root for the checkout's."""
+    from glue_cicd.local_airflow import airflow_env
+
+    with mock.patch.dict(os.environ, clear=True):
+        env = airflow_env(Path(IMAGE_PROJECT_DIR), endpoint_url)
+    return {name: value.replace(str(PROJECT_DIR), IMAGE_PROJECT_DIR) for name, value in env.items()}
+
+
+def test_airflow_services_get_every_variable_airflow_env_sets_with_the_same_values():
+    expected = expected_airflow_env(f"http://aws-emulator:{emulator_args().port}")
+    assert {"AIRFLOW__CORE__LOAD_EXAMPLES", "PYTHONPATH", "AIRFLOW_CONN_AWS_DEFAULT"} <= set(expected)
+    connection = json.loads(expected.pop("AIRFLOW_CONN_AWS_DEFAULT"))
+    for name, service in airflow_services().items():
+        environment = service["environment"]
+        assert {key: environment.get(key) for key in expected} == expected, name
+        assert json.loads(environment["AIRFLOW_CONN_AWS_DEFAULT"]) == connection, name
+
+
+def test_the_folders_the_environment_names_are_the_checkouts_folders():
+    for name, service in airflow_services().items():
+        for folder in PROJECT_FOLDERS:
+            assert f"./{folder}:{IMAGE_PROJECT_DIR}/{folder}" in service["volumes"], (name, folder)
+    emulator = services()["aws-emulator"]
+    for folder in EMULATOR_FOLDERS:
+        assert f"./{folder}:{IMAGE_PROJECT_DIR}/{folder}" in emulator["volumes"], folder
+    assert emulator["environment"]["PYTHONPATH"] == expected_airflow_env("")["PYTHONPATH"]
+
+
+def test_the_official_services_exist_with_healthchecks_and_start_in_order():
+    found = services()
+    for name in LONG_RUNNING:
+        assert name in found, f"service {name} is missing"
+        assert found[name].get("healthcheck", {}).get("test"), f"service {name} has no healthcheck"
+    assert "airflow-init" in found
+    for name in AIRFLOW_COMPONENTS:
+        depends_on = found[name]["depends_on"]
+        assert depends_on["airflow-init"] == {"condition": "service_completed_successfully"}, name
+        for dependency in NOT_AIRFLOW:
+            assert depends_on[dependency] == {"condition": "service_healthy"}, (name, dependency)
+    assert found["airflow-init"]["environment"]["_AIRFLOW_DB_MIGRATE"] == "true"
+
+
+def test_celery_executor_with_redis_postgres_and_the_execution_api():
+    for name, service in airflow_services().items():
+        environment = service["environment"]
+        assert environment["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
+        assert urlsplit(environment["AIRFLOW__CELERY__BROKER_URL"]).hostname == "redis", name
+        assert urlsplit(environment["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]).hostname == "postgres", name
+        assert environment["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
+    assert "AIRFLOW__CELERY__WORKER_CONCURRENCY" in services()["airflow-worker"]["environment"]
+
+
+def test_every_service_but_postgres_and_redis_runs_the_image_our_dockerfile_builds():
+    for name, service in services().items():
+        if name in ("postgres", "redis"):
+            continue
+        assert service["build"] == {"context": ".", "dockerfile": "Dockerfile"}, name
+        assert service["image"] == "glue-cicd-airflow:local", name
+
+
+def test_state_lives_and_dies_with_the_stack():
+    """The emulator keeps AWS in memory, so Airflow's database may not outlive it (no stale release history)."""
+    found = services()
+    assert "volumes" not in compose(), "no named volumes: nothing may outlive `docker compose down`"
+    assert "volumes" not in found["postgres"]
+    assert found["postgres"]["tmpfs"] == ["/var/lib/postgresql/data"]
+    assert "--save" in found["redis"]["command"]
+    for name in ("postgres", "aws-emulator"):
+        assert found[name]["restart"] == "no", f"{name} must not come back empty under a running Airflow"
+
+
+def test_users_are_make_ups_users_and_include_every_prod_approver():
+    from glue_cicd.dev_stack import USERS
+    from glue_cicd.spec import load_environments
+
+    for name, service in airflow_services().items():
+        users = service["environment"]["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(",")
+        assert users == list(USERS), name
+        names = {user.split(":")[0] for user in users}
+        assert {"admin", "reviewer"} <= names
+        assert set(load_environments().environments["prod"].approvers) <= names
+        assert service["environment"]["AIRFLOW__CORE__AUTH_MANAGER"].endswith(".SimpleAuthManager")
+
+
+# --- the Dockerfile ------------------------------------------------------------------------------
+
+
+def dockerfile() -> str:
+    """The Dockerfile without comments, continuation lines joined."""
+    lines = [line for line in DOCKERFILE.read_text().splitlines() if not line.lstrip().startswith("#")]
+    return "\n".join(lines).replace("\\\n", " ")
+
+
+def test_dockerfile_bases_on_the_airflow_image_of_our_pin_and_python():
+    pinned = re.search(r"^apache-airflow==(\S+)$", REQUIREMENTS.read_text(), re.MULTILINE).group(1)
+    base = re.search(r"^FROM (\S+)", dockerfile(), re.MULTILINE).group(1)
+    assert base == f"apache/airflow:{pinned}-python3.11"
+
+
+def test_dockerfile_installs_requirements_and_java_17():
+    text = dockerfile()
+    assert re.search(r"^COPY .*\brequirements\.txt /requirements\.txt$", text, re.MULTILINE)
+    assert re.search(r"\bpip install\b[^\n]* -r /requirements\.txt\b", text)
+    assert re.search(r"\bapt-get install\b[^\n]*\bopenjdk-17-jre-headless\b", text)
+    assert re.search(r"^ENV JAVA_HOME=/usr/lib/jvm/java-17\b", text, re.MULTILINE)
+
+
+def test_dockerfile_puts_the_project_where_the_compose_file_says():
+    text = dockerfile()
+    for folder in PROJECT_FOLDERS:
+        assert re.search(rf"^COPY .*\b{folder}/ {IMAGE_PROJECT_DIR}/{folder}/$", text, re.MULTILINE), folder
+    assert ".env" in DOCKERIGNORE.read_text().split(), "secrets must stay out of the build context"
