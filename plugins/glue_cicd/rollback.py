@@ -52,16 +52,24 @@ def restore(
     failed_version: str | None = None,
     who: str = "",
 ) -> dict[str, Any]:
-    """Make ``env`` run the chosen earlier release again; a no-op if it already does.
+    """Make ``env`` run an earlier release again; a no-op if it already does.
 
-    Takes the environment lock (re-entrant for ``owner``). With ``failed_version``, a deployment
-    of that version is marked failed first so it is never chosen again.
+    Without ``failed_version`` (a requested rollback) the target is ``version``, else the release
+    before the live one. With ``failed_version`` (a release that failed): if that release reached
+    the environment (the ledger's latest deployment is ``owner``'s), it is marked failed and the
+    latest good release before it is restored; if it never got recorded there, the ledger's
+    latest deployment is restored in case the job was changed before the failure. Takes the
+    environment lock (re-entrant for ``owner``).
     """
     deployments = ledger.deployments(job, env.name)
-    if failed_version and deployments and deployments[-1].version == failed_version:
+    if failed_version is None or not deployments:
+        target = choose_target(deployments, job=job, env=env.name, version=version, failed_version=None)
+    elif deployments[-1].run_id == owner:
         ledger.set_outcome(deployments[-1], "failed")
         deployments = ledger.deployments(job, env.name)
-    target = choose_target(deployments, job=job, env=env.name, version=version, failed_version=failed_version)
+        target = choose_target(deployments, job=job, env=env.name, version=None, failed_version=failed_version)
+    else:
+        target = deployments[-1]
     bucket, _, key = target.script_location[5:].partition("/")
     artifact = Artifact(job, target.version, target.artifact_sha256, bucket)
     if key != artifact.prefix + "job.py":

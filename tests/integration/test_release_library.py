@@ -116,3 +116,24 @@ def test_a_promotion_that_failed_midway_is_rolled_back(aws, aws_connection, jobs
     assert deploy.get_live_definition(glue, "process_sales_data-midway") == deploy.normalise(good_definition)
     assert ledger.live("process_sales_data", "prod-midway").version == good.version
     ledger.release("process_sales_data", "prod-midway", "release/r2")
+
+
+def test_a_release_that_failed_before_prod_leaves_the_live_release_alone(aws, aws_connection, jobs_copy):
+    """Re-releasing the live version and failing early (say, at a held lock) must not mark it failed."""
+    environments = load_environments()
+    specs, _ = load_jobs(jobs_dir=jobs_copy, environments=environments)
+    prod = environments["prod"].model_copy(update={"job_name_pattern": "{job}-early"})
+    object.__setattr__(prod, "name", "prod-early")
+    ledger = Ledger(aws("dynamodb"), "glue-cicd-release-ledger")
+    live, _ = publish(aws("s3"), package_job("process_sales_data", jobs_copy), ARTIFACTS)
+    definition = deploy.render_definition(specs["process_sales_data"], prod, live, specs)
+    deploy.apply(aws("glue"), "process_sales_data-early", definition, deploy.tags_for(prod, live), "123456789012")
+    ledger.record_deployment(
+        job="process_sales_data", environment="prod-early", version=live.version, artifact_sha256=live.sha256,
+        script_location=live.script_uri, definition=deploy.normalise(definition), run_id="release/r1",
+    )  # fmt: skip
+
+    outcome = restore(ledger, prod, "process_sales_data", owner="release/r2", failed_version=live.version)
+    assert outcome["changed"] is False
+    assert [d.outcome for d in ledger.deployments("process_sales_data", "prod-early")] == ["deployed"]
+    ledger.release("process_sales_data", "prod-early", "release/r2")
