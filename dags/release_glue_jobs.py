@@ -30,6 +30,8 @@ from glue_cicd.spec import load_environments, load_jobs
 environments = load_environments()
 staging, prod = environments["staging"], environments["prod"]
 specs, _ = load_jobs(environments=environments)
+# Runs of the deployed job as it is (no config update), with the driver's log in the task log.
+GLUE_RUN = {"update_config": False, "verbose": True, "job_poll_interval": 2, "stop_job_run_on_kill": True}
 
 for job, spec in specs.items():
     with DAG(
@@ -70,10 +72,7 @@ for job, spec in specs.items():
             job_name=staging.glue_job_name(job),
             aws_conn_id=staging.aws_conn_id,
             region_name=staging.region,
-            update_config=False,
-            verbose=True,
-            job_poll_interval=2,
-            stop_job_run_on_kill=True,
+            **GLUE_RUN,
         )
         quality_gate = QualityGateOperator(task_id="quality_gate", job=job, environment="staging")
         collect_evidence = ApprovalEvidenceOperator(task_id="collect_evidence", job=job)
@@ -92,10 +91,7 @@ for job, spec in specs.items():
             job_name=prod.glue_job_name(job),
             aws_conn_id=prod.aws_conn_id,
             region_name=prod.region,
-            update_config=False,
-            verbose=True,
-            job_poll_interval=2,
-            stop_job_run_on_kill=True,
+            **GLUE_RUN,
         )
         verify_prod = QualityGateOperator(
             task_id="verify_prod",

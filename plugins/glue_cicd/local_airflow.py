@@ -34,6 +34,8 @@ def airflow_env(airflow_home: Path, endpoint_url: str, region: str = "us-east-1"
         AWS_DEFAULT_REGION=region,
         GX_ANALYTICS_ENABLED="false",
         PYTHONPATH=os.pathsep.join([str(PROJECT_DIR / "plugins"), str(PROJECT_DIR / "glue_jobs")]),
+        # `airflow standalone` starts its components as `airflow ...` from PATH: this environment's.
+        PATH=os.pathsep.join([str(Path(AIRFLOW).parent), os.environ.get("PATH", "")]),
     )
     return env
 
@@ -81,7 +83,12 @@ class AirflowStandalone:
     """
 
     def __init__(self, env: dict[str, str], *, users: tuple[str, ...] = ("admin:admin",), port: int = 8080):
-        self.env = dict(env, AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=",".join(users), AIRFLOW__API__PORT=str(port))
+        self.env = dict(
+            env,
+            AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=",".join(users),
+            AIRFLOW__API__PORT=str(port),
+            AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://localhost:{port}/execution/",
+        )
         self.home = Path(env["AIRFLOW_HOME"])
         self.url = f"http://localhost:{port}"
         self._process: subprocess.Popen | None = None

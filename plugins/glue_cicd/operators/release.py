@@ -81,10 +81,10 @@ def _sources(git_ref: str | None, workdir: Path) -> tuple[Path, str | None]:
     return JOBS_DIR, git_sha()
 
 
-class BuildArtifactOperator(ReleaseOperator):
-    """Package the job into an immutable, content-versioned artifact in the artifact bucket.
+class SourcesOperator(ReleaseOperator):
+    """Base: works on the job's sources, from the deployed checkout or a git ref.
 
-    :param git_ref: build the sources of this git ref instead of the deployed checkout.
+    :param git_ref: use the sources of this git ref instead of the deployed checkout.
     """
 
     template_fields: Sequence[str] = ("job", "git_ref")
@@ -92,6 +92,10 @@ class BuildArtifactOperator(ReleaseOperator):
     def __init__(self, *, git_ref: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.git_ref = git_ref
+
+
+class BuildArtifactOperator(SourcesOperator):
+    """Package the job into an immutable, content-versioned artifact in the artifact bucket."""
 
     def execute(self, context) -> dict[str, Any]:
         from glue_cicd.aws import client
@@ -113,14 +117,8 @@ class BuildArtifactOperator(ReleaseOperator):
         return {**artifact.to_dict(), "git_ref": self.git_ref or None}
 
 
-class JobTestsOperator(ReleaseOperator):
+class JobTestsOperator(SourcesOperator):
     """Run the job's pytest suite on the built sources; store counts and JUnit XML by the artifact."""
-
-    template_fields: Sequence[str] = ("job", "git_ref")
-
-    def __init__(self, *, git_ref: str | None = None, **kwargs):
-        super().__init__(**kwargs)
-        self.git_ref = git_ref
 
     def execute(self, context) -> dict[str, Any]:
         from glue_cicd.aws import client
