@@ -2,8 +2,9 @@
 
 As ``admin`` trigger ``release__process_sales_data``; when the approval task waits for input:
 admin's own approval is refused at promotion (four eyes); in a second run ``reviewer``'s
-approval promotes; in a third, reviewer's rejection leaves prod untouched. Every process the
-test starts is stopped, within a bounded time, whatever happens.
+approval promotes; in a third, reviewer's rejection leaves prod untouched. An approval nobody
+answers times out as a rejection. Every process a test starts is stopped, within a bounded
+time, whatever happens.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 
 import pytest
 from support.dag_runs import glue_job
 
 from glue_cicd.local_airflow import AirflowStandalone, airflow_env
+from glue_cicd.paths import ENVIRONMENTS_FILE
 
 pytestmark = pytest.mark.e2e
 DAG = "release__process_sales_data"
@@ -87,10 +90,11 @@ class Api:
         return json.dumps(content)
 
 
-@pytest.fixture(scope="module")
-def server(emulator, tmp_path_factory):
+@contextmanager
+def standalone(emulator, home, **env):
+    """A running ``airflow standalone`` with users admin and reviewer, stopped whatever happens."""
     airflow = AirflowStandalone(
-        airflow_env(tmp_path_factory.mktemp("airflow-e2e"), emulator.endpoint_url),
+        dict(airflow_env(home, emulator.endpoint_url), **env),
         users=("admin:admin", "reviewer:admin"),
         port=_free_port(),
     )
@@ -101,19 +105,30 @@ def server(emulator, tmp_path_factory):
         airflow.stop(timeout=30)
 
 
+@pytest.fixture(scope="module")
+def server(emulator, tmp_path_factory):
+    with standalone(emulator, tmp_path_factory.mktemp("airflow-e2e")) as airflow:
+        yield airflow
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def users(server):
+def login(server) -> tuple[Api, Api]:
+    """admin and reviewer, once the release DAG is parsed and unpaused."""
     passwords = server.passwords()
     admin, reviewer = Api(server.url, "admin", passwords["admin"]), Api(server.url, "reviewer", passwords["reviewer"])
     admin.wait("the release DAG to be parsed", lambda: admin.call("GET", f"/api/v2/dags/{DAG}"))
     admin.call("PATCH", f"/api/v2/dags/{DAG}", {"is_paused": False})
     return admin, reviewer
+
+
+@pytest.fixture(scope="module")
+def users(server):
+    return login(server)
 
 
 def prod_script(aws) -> str | None:
@@ -149,3 +164,18 @@ def test_four_eyes_approval_through_the_api(users, aws, server):
     assert admin.finished(rejected) == "failed"
     assert admin.task(rejected, "promote_prod")["state"] == "upstream_failed"
     assert prod_script(aws) == promoted
+
+
+def test_an_unanswered_approval_times_out_as_a_rejection(emulator, aws, tmp_path):
+    environments = tmp_path / "environments.yaml"
+    environments.write_text(
+        ENVIRONMENTS_FILE.read_text().replace("approval_timeout_hours: 24", "approval_timeout_hours: 0.001")
+    )  # 3.6 s
+    before = prod_script(aws)
+    with standalone(emulator, tmp_path / "airflow", GLUE_CICD_ENVIRONMENTS_FILE=str(environments)) as server:
+        admin, _ = login(server)
+        run = admin.trigger()
+        assert admin.finished(run) == "failed"
+        assert admin.task(run, "approval")["state"] == "failed"
+        assert admin.task(run, "promote_prod")["state"] == "upstream_failed"
+    assert prod_script(aws) == before
