@@ -50,12 +50,7 @@ def get_output_schema() -> T.StructType:
     """
     return T.StructType(
         [
-            T.StructField("sale_id", T.StringType()),
-            T.StructField("customer_id", T.StringType()),
-            T.StructField("product_id", T.StringType()),
-            T.StructField("amount", T.DoubleType()),
-            T.StructField("status", T.StringType()),
-            T.StructField("sold_at", T.TimestampType()),
+            *RAW_SCHEMA.fields,
             T.StructField("sale_date", T.DateType()),
             T.StructField("processed_date", T.DateType(), nullable=False),
         ]
