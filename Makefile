@@ -8,13 +8,14 @@ STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)/glue_jobs
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test up emulator lint format e2e compose-cli clean
+.PHONY: help demo test up emulator lint format e2e bench compose-cli clean
 
 help:
 	@echo "make demo      run releases of the sales jobs on the local AWS emulator (airflow dags test)"
 	@echo "make test      lint, then the whole test suite"
 	@echo "make up        local AWS emulator + Airflow standalone with this project's DAGs (Ctrl-C stops)"
 	@echo "make e2e       the approval flow through a real Airflow API server (two users, REST)"
+	@echo "make bench     the benchmarks in bench/ (ratios measured in one run; about 12 minutes)"
 	@echo "make emulator  only the local AWS emulator on http://127.0.0.1:5000"
 	@echo "make lint      ruff (with Airflow's AIR rules)"
 	@echo "make clean     remove .venv and local state"
@@ -40,6 +41,10 @@ compose-cli:
 
 e2e: $(STAMP)
 	$(BIN)/python -m pytest -m e2e tests/e2e
+
+BENCHMARKS := parse_cost emulator_overhead release_lead_time gate_throughput waiting_approvals
+bench: $(STAMP)
+	@for name in $(BENCHMARKS); do echo "== bench/$$name.py"; $(BIN)/python bench/$$name.py || exit 1; echo; done
 
 up: $(STAMP)
 	$(BIN)/python -m glue_cicd.dev_stack

@@ -31,7 +31,7 @@ environments = load_environments()
 staging, prod = environments["staging"], environments["prod"]
 specs, _ = load_jobs(environments=environments)
 # Runs of the deployed job as it is (no config update), with the driver's log in the task log.
-GLUE_RUN = {"update_config": False, "verbose": True, "job_poll_interval": 2, "stop_job_run_on_kill": True}
+GLUE_RUN = {"update_config": False, "verbose": True, "stop_job_run_on_kill": True}
 
 for job, spec in specs.items():
     with DAG(
@@ -72,6 +72,7 @@ for job, spec in specs.items():
             job_name=staging.glue_job_name(job),
             aws_conn_id=staging.aws_conn_id,
             region_name=staging.region,
+            job_poll_interval=staging.glue_poll_seconds,
             **GLUE_RUN,
         )
         quality_gate = QualityGateOperator(task_id="quality_gate", job=job, environment="staging")
@@ -91,6 +92,7 @@ for job, spec in specs.items():
             job_name=prod.glue_job_name(job),
             aws_conn_id=prod.aws_conn_id,
             region_name=prod.region,
+            job_poll_interval=prod.glue_poll_seconds,
             **GLUE_RUN,
         )
         verify_prod = QualityGateOperator(

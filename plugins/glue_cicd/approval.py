@@ -32,7 +32,8 @@ def evidence_markdown(
         f"- **Prod runs now:** `{prod_version or 'nothing (first release)'}`",
         f"- **Triggered by:** {triggered_by or 'unknown'} (may not approve this release)",
         f"- **Tests:** {tests.get('passed', 0)} passed, {tests.get('failures', 0)} failed, "
-        f"{tests.get('errors', 0)} errors, {tests.get('skipped', 0)} skipped",
+        f"{tests.get('errors', 0)} errors, {tests.get('skipped', 0)} skipped"
+        + (f" (result of {tests['tested_in']}, same content)" if tests.get("reused") else ""),
         f"- **Staging run:** {_duration(staging_seconds)} (prod's last run: {_duration(prod_last_seconds)})",
         "",
         "### Quality gate on staging",

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from glue_cicd.paths import PROJECT_DIR
@@ -134,3 +138,48 @@ class AirflowStandalone:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class AirflowApi:
+    """One user of an Airflow API server's REST API (token from ``POST /auth/token``).
+
+    :param url: the API server, e.g. ``http://localhost:8080``.
+    """
+
+    def __init__(self, url: str, user: str, password: str):
+        self.url = url
+        self.user = user
+        token = self.call("POST", "/auth/token", {"username": user, "password": password}, auth=False)
+        self.token = token["access_token"]
+
+    def call(self, method: str, path: str, body=None, *, auth: bool = True):
+        """One request; JSON in and out (text when the answer is not JSON)."""
+        request = urllib.request.Request(
+            self.url + path,
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {self.token}"} if auth else {})},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read().decode()
+            return json.loads(text) if text.startswith(("{", "[")) else text
+
+    def wait(self, what: str, check, timeout: float = 600, interval: float = 2):
+        """Call ``check`` until it returns something truthy (a 404 counts as not yet); return that."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if value := check():
+                    return value
+            except urllib.error.HTTPError as exc:
+                if exc.code != 404:
+                    raise
+            time.sleep(interval)
+        raise TimeoutError(f"timed out waiting for {what}")

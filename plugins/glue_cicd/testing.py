@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -58,6 +59,22 @@ def parse_junit(xml: bytes) -> TestReport:
         seconds=round(sum(float(s.get("time", 0)) for s in suites), 2),
         failed_tests=failed,
     )
+
+
+def job_tests_key(job: str, jobs_dir: Path, version: str) -> str:
+    """What a test result depends on: the artifact version, the job's ``tests/`` files and the installed packages.
+
+    A passing result stored under this key stands for any later run with the same key.
+    """
+    from importlib.metadata import distributions
+
+    digest = hashlib.sha256(version.encode() + b"\0")
+    tests = jobs_dir / job / "tests"
+    for path in sorted(p for p in tests.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(tests).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    packages = sorted(f"{d.metadata['Name']}=={d.version}".lower() for d in distributions())
+    digest.update("\n".join(packages).encode())
+    return digest.hexdigest()[:12]
 
 
 def run_job_tests(job: str, jobs_dir: Path, workdir: Path, timeout: float = 1800) -> tuple[TestReport, bytes, str]:

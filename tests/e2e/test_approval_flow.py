@@ -10,16 +10,13 @@ time, whatever happens.
 from __future__ import annotations
 
 import json
-import socket
 import time
-import urllib.error
-import urllib.request
 from contextlib import contextmanager
 
 import pytest
 from support.dag_runs import glue_job
 
-from glue_cicd.local_airflow import AirflowStandalone, airflow_env
+from glue_cicd.local_airflow import AirflowApi, AirflowStandalone, airflow_env, free_port
 from glue_cicd.paths import ENVIRONMENTS_FILE
 
 pytestmark = pytest.mark.e2e
@@ -27,37 +24,8 @@ DAG = "release__process_sales_data"
 TERMINAL = {"success", "failed"}
 
 
-class Api:
-    """A user of the Airflow REST API."""
-
-    def __init__(self, url: str, user: str, password: str):
-        self.url = url
-        self.user = user
-        token = self.call("POST", "/auth/token", {"username": user, "password": password}, auth=False)
-        self.token = token["access_token"]
-
-    def call(self, method: str, path: str, body=None, *, auth: bool = True):
-        request = urllib.request.Request(
-            self.url + path,
-            method=method,
-            data=json.dumps(body).encode() if body is not None else None,
-            headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {self.token}"} if auth else {})},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            text = response.read().decode()
-            return json.loads(text) if text.startswith(("{", "[")) else text
-
-    def wait(self, what: str, check, timeout: float = 600):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if value := check():
-                    return value
-            except urllib.error.HTTPError as exc:
-                if exc.code != 404:
-                    raise
-            time.sleep(2)
-        raise AssertionError(f"timed out waiting for {what}")
+class Api(AirflowApi):
+    """A user of the REST API, working on the release DAG."""
 
     def task(self, run_id: str, task_id: str) -> dict:
         return self.call("GET", f"/api/v2/dags/{DAG}/dagRuns/{run_id}/taskInstances/{task_id}")
@@ -96,7 +64,7 @@ def standalone(emulator, home, **env):
     airflow = AirflowStandalone(
         dict(airflow_env(home, emulator.endpoint_url), **env),
         users=("admin:admin", "reviewer:admin"),
-        port=_free_port(),
+        port=free_port(),
     )
     try:
         airflow.start()
@@ -109,12 +77,6 @@ def standalone(emulator, home, **env):
 def server(emulator, tmp_path_factory):
     with standalone(emulator, tmp_path_factory.mktemp("airflow-e2e")) as airflow:
         yield airflow
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def login(server) -> tuple[Api, Api]:

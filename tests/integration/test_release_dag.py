@@ -45,8 +45,12 @@ def test_every_job_is_released_and_prod_runs_the_staging_artifact(airflow, aws, 
 def test_a_rerun_of_the_same_sources_changes_nothing(airflow, aws, ledger):
     before = glue_job(aws, "process_sales_data-prod")
     deployments = len(ledger.deployments("process_sales_data", "prod"))
-    run = release(airflow, "process_sales_data", mark=SKIP_TESTS_AND_APPROVAL)
+    run = release(airflow, "process_sales_data")
     assert run.state == "success", run.log[-3000:]
+    assert "tests of this exact content" in run.log  # the first release's passing tests stand
+    tests = ledger.events("process_sales_data", "test")
+    assert tests[-1]["details"]["reused"] is True
+    assert tests[-1]["details"]["tested_in"] == tests[0]["run_id"]
     assert glue_job(aws, "process_sales_data-prod")["Command"] == before["Command"]
     assert len(ledger.deployments("process_sales_data", "prod")) == deployments
 

@@ -11,7 +11,7 @@ from glue_cicd.ledger import Deployment
 from glue_cicd.local_aws.executor import _error_message
 from glue_cicd.rollback import RollbackError, choose_target
 from glue_cicd.spec import load_environments, load_jobs
-from glue_cicd.testing import parse_junit
+from glue_cicd.testing import job_tests_key, parse_junit
 
 APPROVED = {"chosen_options": ["Approve"], "responded_by_user": {"id": "reviewer", "name": "reviewer"}}
 
@@ -141,3 +141,16 @@ def test_junit_counts():
 )  # fmt: skip
 def test_run_error_messages_read_like_glue(stderr, message):
     assert _error_message(stderr, 3) == message
+
+
+def test_a_test_result_key_covers_the_version_and_every_test_file(tmp_path):
+    tests = tmp_path / "sales" / "tests"
+    (tests / "__pycache__").mkdir(parents=True)
+    (tests / "test_a.py").write_text("def test_a():\n    pass\n")
+    key = job_tests_key("sales", tmp_path, "0123456789ab")
+
+    (tests / "__pycache__" / "test_a.cpython-311.pyc").write_bytes(b"compiled")
+    assert job_tests_key("sales", tmp_path, "0123456789ab") == key
+    assert job_tests_key("sales", tmp_path, "ba9876543210") != key
+    (tests / "data.csv").write_text("a\n1\n")
+    assert job_tests_key("sales", tmp_path, "0123456789ab") != key

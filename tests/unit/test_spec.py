@@ -122,7 +122,7 @@ BAD_JOBS = [
         "yaml syntax",
         "name: sales\nowners: [a\nworker_type: G.1X\n",
         [
-            "not valid YAML at line 3, column 12: expected ',' or ']', but got ':'",
+            "not valid YAML at line 3, column 12: did not find expected ',' or ']'",
         ],
     ),
     ("empty file", "", ["the file is empty; expected a mapping of fields"]),
@@ -529,7 +529,7 @@ BAD_ENVIRONMENTS = [
         [
             "field 'environments.staging.regoin': unknown field; did you mean 'region'? allowed: name, aws_conn_id, "
             "region, glue_role_arn, artifact_bucket, data_bucket, job_name_pattern, approvers, approval_timeout_hours, "
-            "require_recorded_approval"
+            "require_recorded_approval, glue_poll_seconds"
         ],
     ),
     (
@@ -549,6 +549,11 @@ BAD_ENVIRONMENTS = [
         "bad timeout",
         environments_with(**{"environments.prod.approval_timeout_hours": 0}),
         ["field 'environments.prod.approval_timeout_hours': Input should be greater than 0 (got 0)"],
+    ),
+    (
+        "Glue poll interval too short",
+        environments_with(**{"environments.prod.glue_poll_seconds": 0.1}),
+        ["field 'environments.prod.glue_poll_seconds': Input should be greater than or equal to 0.5 (got 0.1)"],
     ),
 ]
 

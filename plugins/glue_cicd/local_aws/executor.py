@@ -232,42 +232,14 @@ class LocalGlueExecutor:
                 "Java is not installed: no JAVA_HOME and no java on PATH. The local Glue executor "
                 "runs Spark, which needs Java 17."
             )
-        script = _download_file(s3, command.get("ScriptLocation") or "", folder / "script", "ScriptLocation")
-        pythonpath = [str(script.parent)]
-        for uri in _split(run.arguments.get("--extra-py-files")):
-            pythonpath.append(str(_download_file(s3, uri, folder / "py", "--extra-py-files")))
-        for uri in _split(run.arguments.get("--extra-files")):
-            _download_file(s3, uri, folder / "work", "--extra-files")
-
+        argv, pythonpath = prepare_command(s3, run.definition, run.arguments, folder, run.job_name, run.id)
         data_root = folder / "s3"
-        argv = [sys.executable, str(script), "--JOB_ID", f"j_{run.job_name}", "--JOB_RUN_ID", run.id]
-        argv += ["--JOB_NAME", run.job_name]
-        for key, value in run.arguments.items():
-            if key in ("--JOB_NAME", "--JOB_ID", "--JOB_RUN_ID"):
-                continue
-            if key == "--TempDir":
-                value = str(folder / "tmp")
-            elif key not in NOT_MAPPED and value.startswith("s3://"):
-                value = _map_s3_argument(s3, value, data_root)
-            argv += [key, value]
         before = _snapshot(data_root)
 
         if run.stop_requested.is_set():
             return "STOPPED", None
         run.set_state("RUNNING")
-        (folder / "work").mkdir(exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON", "PYSPARK"))}
-        env.update(
-            PYTHONPATH=os.pathsep.join(pythonpath),
-            PYTHONUNBUFFERED="1",
-            PYSPARK_PYTHON=sys.executable,
-            SPARK_LOCAL_IP="127.0.0.1",
-            AWS_ENDPOINT_URL=self.endpoint_url,
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_DEFAULT_REGION=run.region,
-            AWS_REGION=run.region,
-        )
+        env = command_environment(pythonpath, self.endpoint_url, run.region)
         process = subprocess.Popen(
             argv,
             cwd=folder / "work",
@@ -301,6 +273,51 @@ class LocalGlueExecutor:
             return "FAILED", _error_message(logs.lines("error"), process.returncode)
         _publish_changes(s3, data_root, before)
         return "SUCCEEDED", None
+
+
+def prepare_command(
+    s3, definition: dict[str, Any], arguments: dict[str, str], folder: Path, job_name: str, run_id: str
+) -> tuple[list[str], list[str]]:
+    """The command line of a run and its PYTHONPATH, with files and ``s3://`` data under ``folder``.
+
+    Downloads the script and ``--extra-py-files`` / ``--extra-files``; every ``s3://`` argument
+    becomes a folder under ``folder/s3`` holding what lies at that URI.
+    """
+    command = definition.get("Command") or {}
+    script = _download_file(s3, command.get("ScriptLocation") or "", folder / "script", "ScriptLocation")
+    pythonpath = [str(script.parent)]
+    for uri in _split(arguments.get("--extra-py-files")):
+        pythonpath.append(str(_download_file(s3, uri, folder / "py", "--extra-py-files")))
+    for uri in _split(arguments.get("--extra-files")):
+        _download_file(s3, uri, folder / "work", "--extra-files")
+    argv = [sys.executable, str(script), "--JOB_ID", f"j_{job_name}", "--JOB_RUN_ID", run_id, "--JOB_NAME", job_name]
+    for key, value in arguments.items():
+        if key in ("--JOB_NAME", "--JOB_ID", "--JOB_RUN_ID"):
+            continue
+        if key == "--TempDir":
+            value = str(folder / "tmp")
+        elif key not in NOT_MAPPED and value.startswith("s3://"):
+            value = _map_s3_argument(s3, value, folder / "s3")
+        argv += [key, value]
+    (folder / "work").mkdir(exist_ok=True)
+    return argv, pythonpath
+
+
+def command_environment(pythonpath: list[str], endpoint_url: str, region: str) -> dict[str, str]:
+    """The environment of a run: local Spark, and boto3 calls of the job sent to the emulator."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON", "PYSPARK"))}
+    env.update(
+        PYTHONPATH=os.pathsep.join(pythonpath),
+        PYTHONUNBUFFERED="1",
+        PYSPARK_PYTHON=sys.executable,
+        SPARK_LOCAL_IP="127.0.0.1",
+        AWS_ENDPOINT_URL=endpoint_url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=region,
+        AWS_REGION=region,
+    )
+    return env
 
 
 class _LogShipper:

@@ -118,41 +118,65 @@ class BuildArtifactOperator(SourcesOperator):
 
 
 class JobTestsOperator(SourcesOperator):
-    """Run the job's pytest suite on the built sources; store counts and JUnit XML by the artifact."""
+    """Run the job's pytest suite on the built sources; store counts and JUnit XML by the artifact.
+
+    A passing result is stored under a key of the artifact version, the ``tests/`` files and the
+    installed packages; a later release with the same key reuses it instead of running again.
+    """
 
     def execute(self, context) -> dict[str, Any]:
         from glue_cicd.aws import client
         from glue_cicd.build import package_job
-        from glue_cicd.testing import JobTestsFailed, run_job_tests
+        from glue_cicd.testing import JobTestsFailed, job_tests_key, run_job_tests
 
         environments, _ = self.load()
         artifact = _artifact(context)
         s3 = client(environments["staging"], "s3")
+        ledger = self.ledger(environments)
         with tempfile.TemporaryDirectory() as workdir:
             jobs_dir, _ = _sources(self.git_ref or None, Path(workdir))
             if package_job(self.job, jobs_dir).version != artifact.version:
                 self.fail(context, f"the sources changed since build {artifact.version}: re-run the release")
+            key = job_tests_key(self.job, jobs_dir, artifact.version)
+            prefix = f"{artifact.prefix}tests/{key}/"
+            passed = _stored_report(s3, artifact.bucket, prefix + "report.json")
+            if passed:
+                self.log.info(
+                    "tests of this exact content (key %s: version, tests/, installed packages) passed in %s; "
+                    "not run again: s3://%s/%sjunit.xml",
+                    key,
+                    passed["tested_in"],
+                    artifact.bucket,
+                    prefix,
+                )
+                details = {**passed, "reused": True}
+                ledger.record(self.job, "test", run_id=self.run_ref(context), version=artifact.version, **details)
+                return details
             try:
                 report, junit, tail = run_job_tests(self.job, jobs_dir, Path(workdir))
             except JobTestsFailed as exc:
                 self.fail(context, str(exc))
-        s3.put_object(Bucket=artifact.bucket, Key=artifact.prefix + "tests/junit.xml", Body=junit)
-        s3.put_object(
-            Bucket=artifact.bucket,
-            Key=artifact.prefix + "tests/report.json",
-            Body=json.dumps(report.to_dict(), indent=2).encode(),
-        )
+        result = {**report.to_dict(), "key": key, "tested_in": self.run_ref(context)}
+        s3.put_object(Bucket=artifact.bucket, Key=prefix + "junit.xml", Body=junit)
+        s3.put_object(Bucket=artifact.bucket, Key=prefix + "report.json", Body=json.dumps(result, indent=2).encode())
         self.log.info("pytest output:\n%s", tail)
-        self.ledger(environments).record(
-            self.job, "test", run_id=self.run_ref(context), version=artifact.version, **report.to_dict()
-        )
+        ledger.record(self.job, "test", run_id=self.run_ref(context), version=artifact.version, **result)
         if not report.ok:
             self.fail(
                 context,
                 f"{self.job}'s tests failed: {report.failures} failures, {report.errors} errors of {report.tests} "
                 f"({', '.join(report.failed_tests[:5]) or 'no tests ran'})",
             )
-        return report.to_dict()
+        return result
+
+
+def _stored_report(s3, bucket: str, key: str) -> dict[str, Any] | None:
+    """A stored passing test report, or None."""
+    try:
+        report = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    except s3.exceptions.NoSuchKey:
+        return None
+    return report if report.get("ok") else None
 
 
 class DeployGlueJobOperator(ReleaseOperator):

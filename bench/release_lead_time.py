@@ -1,0 +1,153 @@
+"""Release lead time on the emulator against the irreducible work of a release.
+
+Releases a job with ``airflow dags test`` (approval marked successful) on a fresh emulator and
+SQLite Airflow, and prints the wall time per task and in total. Then, on the same machine in the
+same run, times the irreducible work alone: the staging and the prod Spark runs (the deployed
+script run directly on local PySpark, with the same arguments on the same data, already local),
+and the Great Expectations validations of every output in staging and prod, in one fresh Python
+process (imports included). Target: total within 1.5x of the irreducible work.
+
+Also measured in the same run: Airflow's own fixed cost of ``airflow dags test`` (a DAG of two
+no-op tasks), and a second release of the same sources (the re-run after a rejection, say), where
+the build is a no-op and the job's passing tests are reused.
+
+    .venv/bin/python bench/release_lead_time.py [--job process_sales_data] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from glue_cicd.local_airflow import airflow_env, dag_run_state, dags_test_command, migrate, task_times
+from glue_cicd.local_aws.bootstrap import client
+from glue_cicd.local_aws.executor import command_environment, prepare_command
+from glue_cicd.local_aws.process import EmulatorProcess
+from glue_cicd.spec import load_environments, load_jobs
+
+NOOP_DAG = """
+import pendulum
+from airflow.sdk import DAG, task
+
+with DAG("noop", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):
+    @task
+    def first():
+        return 1
+
+    @task
+    def second(value):
+        return value
+
+    second(first())
+"""
+VALIDATE = """
+import json, sys, time
+started = time.monotonic()
+import boto3
+from glue_cicd.quality import validate_s3_dataset
+endpoint, region, datasets = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+s3 = boto3.client("s3", endpoint_url=endpoint, region_name=region,
+                  aws_access_key_id="testing", aws_secret_access_key="testing")
+ok = all(validate_s3_dataset(s3, uri, fmt, suite).success for uri, fmt, suite in datasets)
+print(json.dumps({"seconds": time.monotonic() - started, "success": ok}))
+"""
+
+
+def release(dag_id: str, env: dict[str, str], log: Path) -> float:
+    started = time.monotonic()
+    with log.open("w") as out:
+        subprocess.run(
+            dags_test_command(dag_id, mark_success="^approval$"),
+            env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=1800,
+        )  # fmt: skip
+    seconds = time.monotonic() - started
+    if dag_run_state(Path(env["AIRFLOW_HOME"]), dag_id) != "success":
+        raise SystemExit(f"{dag_id} did not succeed; see {log}")
+    return seconds
+
+
+def direct_run(glue, s3, job_name: str, endpoint: str, region: str, folder: Path) -> float:
+    """One run of the deployed job's script on local PySpark, inputs already downloaded."""
+    definition = glue.get_job(JobName=job_name)["Job"]
+    argv, pythonpath = prepare_command(s3, definition, definition["DefaultArguments"], folder, job_name, "jr_bench")
+    started = time.monotonic()
+    subprocess.run(
+        argv, cwd=folder / "work", env=command_environment(pythonpath, endpoint, region),
+        stdin=subprocess.DEVNULL, capture_output=True, check=True,
+    )  # fmt: skip
+    return time.monotonic() - started
+
+
+def validations(datasets: list[tuple[str, str, str]], endpoint: str, region: str, env: dict[str, str]) -> float:
+    result = subprocess.run(
+        [sys.executable, "-c", VALIDATE, endpoint, region, json.dumps(datasets)],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    if not outcome["success"]:
+        raise SystemExit("the validations timed alone failed")
+    return outcome["seconds"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--job", default="process_sales_data")
+    parser.add_argument("--keep", type=Path, help="keep logs and state in this folder")
+    args = parser.parse_args()
+    environments = load_environments()
+    specs, _ = load_jobs(environments=environments)
+    spec, dag_id = specs[args.job], f"release__{args.job}"
+    with tempfile.TemporaryDirectory() as tmp:
+        state = args.keep or Path(tmp)
+        state.mkdir(parents=True, exist_ok=True)
+        with EmulatorProcess(log_file=state / "emulator.log") as emulator:
+            endpoint = emulator.endpoint_url
+            env = airflow_env(state / "airflow", endpoint)
+            migrate(env)
+            total = release(dag_id, env, state / f"{dag_id}.log")
+            tasks = task_times(state / "airflow", dag_id)
+            again = release(dag_id, env, state / f"{dag_id}.again.log")
+            again_tasks = dict((t, s) for t, _, s in task_times(state / "airflow", dag_id))
+            (state / "noop").mkdir(exist_ok=True)
+            (state / "noop" / "noop.py").write_text(NOOP_DAG)
+            noop_env = {**env, "AIRFLOW__CORE__DAGS_FOLDER": str(state / "noop")}
+            airflow_fixed = release("noop", noop_env, state / "noop.log")
+
+            region = environments["prod"].region
+            glue, s3 = client("glue", endpoint, region), client("s3", endpoint, region)
+            spark = {
+                name: direct_run(glue, s3, environments[name].glue_job_name(args.job), endpoint, region, state / name)
+                for name in ("staging", "prod")
+            }
+            datasets = [
+                (output.path_in(environments[name]), output.format, output.suite)
+                for name in ("staging", "prod")
+                for output in spec.datasets.outputs
+            ]
+            gx = validations(datasets, endpoint, region, env)
+
+    irreducible = sum(spark.values()) + gx
+    print(f"{dag_id} with airflow dags test (approval marked), per task (second release in brackets):")
+    for task, task_state, seconds in tasks:
+        print(f"  {task:<18} {task_state:<8} {seconds:6.1f} s  ({again_tasks.get(task, 0):5.1f} s)")
+    in_tasks = sum(seconds for _, _, seconds in tasks)
+    print(f"  {'(outside tasks)':<27} {total - in_tasks:6.1f} s  (dags test start-up, parsing, scheduling)")
+    print(f"  {'total':<27} {total:6.1f} s  ({again:5.1f} s)")
+    print(f"  Airflow's fixed cost: airflow dags test of a two no-op task DAG: {airflow_fixed:.1f} s")
+    print("irreducible work, timed alone:")
+    for name, seconds in spark.items():
+        print(f"  Spark run, {name:<15} {seconds:6.1f} s")
+    print(f"  GX validations ({len(datasets)}, fresh process) {gx:4.1f} s")
+    print(f"  {'total':<27} {irreducible:6.1f} s")
+    print(f"lead time / irreducible work: {total / irreducible:.2f}x  (target <= 1.5x)")
+    print(f"  second release of the same sources: {again / irreducible:.2f}x")
+    print(f"  first release without Airflow's fixed cost: {(total - airflow_fixed) / irreducible:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
