@@ -137,3 +137,17 @@ def test_a_release_that_failed_before_prod_leaves_the_live_release_alone(aws, aw
     assert outcome["changed"] is False
     assert [d.outcome for d in ledger.deployments("process_sales_data", "prod-early")] == ["deployed"]
     ledger.release("process_sales_data", "prod-early", "release/r2")
+
+
+def test_only_a_readable_passing_test_report_is_reused(aws):
+    from glue_cicd.operators.release import _stored_report
+
+    s3, key = aws("s3"), "process_sales_data/0123456789ab/tests/abc/report.json"
+    assert _stored_report(s3, ARTIFACTS, key) is None
+    for body in (b"{not json", b"[]", json.dumps({"ok": False, "tested_in": "r"}).encode(), b'{"ok": true}'):
+        s3.put_object(Bucket=ARTIFACTS, Key=key, Body=body)
+        assert _stored_report(s3, ARTIFACTS, key) is None, body
+    passed = {"ok": True, "tests": 3, "tested_in": "release__process_sales_data/manual__1"}
+    s3.put_object(Bucket=ARTIFACTS, Key=key, Body=json.dumps(passed).encode())
+    assert _stored_report(s3, ARTIFACTS, key) == passed
+    s3.delete_object(Bucket=ARTIFACTS, Key=key)

@@ -171,12 +171,12 @@ class JobTestsOperator(SourcesOperator):
 
 
 def _stored_report(s3, bucket: str, key: str) -> dict[str, Any] | None:
-    """A stored passing test report, or None."""
+    """A stored passing test report, or None (also when it is unreadable: the tests then run again)."""
     try:
         report = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-    except s3.exceptions.NoSuchKey:
+    except (s3.exceptions.NoSuchKey, ValueError):
         return None
-    return report if report.get("ok") else None
+    return report if isinstance(report, dict) and report.get("ok") is True and "tested_in" in report else None
 
 
 class DeployGlueJobOperator(ReleaseOperator):
