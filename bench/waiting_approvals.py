@@ -7,10 +7,11 @@ the probe again while they wait, and prints how long the probe and its tasks too
 
 Parking a release: the run is created with its DAG paused, the stages before the approval are
 marked successful through the REST API with the XComs the approval renders (version, evidence),
-then the DAG is unpaused, so the scheduler runs the real ApprovalOperator, which defers and
-waits for input. No AWS is involved. If a waiting approval held the slot, the probe could not run.
+then the DAG is unpaused, so the scheduler runs the real ApprovalOperator, which parks the task
+in ``awaiting_input``. No AWS is involved. If a waiting approval held the slot, the probe could
+not run (the wait for it times out after 10 minutes).
 
-    .venv/bin/python bench/waiting_approvals.py [--releases 20] [--probes 2] [--keep DIR]
+    .venv/bin/python bench/waiting_approvals.py [--releases 20] [--probes 3] [--keep DIR]
 """
 
 from __future__ import annotations
