@@ -30,8 +30,21 @@ from glue_cicd.spec import load_environments, load_jobs
 environments = load_environments()
 staging, prod = environments["staging"], environments["prod"]
 specs, _ = load_jobs(environments=environments)
-# Runs of the deployed job as it is (no config update), with the driver's log in the task log.
-GLUE_RUN = {"update_config": False, "verbose": True, "stop_job_run_on_kill": True}
+
+
+def run_glue_job(task_id: str, env, job: str) -> GlueJobOperator:
+    """A run of the deployed job as it is (no config update), with the driver's log in the task log."""
+    return GlueJobOperator(
+        task_id=task_id,
+        job_name=env.glue_job_name(job),
+        aws_conn_id=env.aws_conn_id,
+        region_name=env.region,
+        job_poll_interval=env.glue_poll_seconds,
+        update_config=False,
+        verbose=True,
+        stop_job_run_on_kill=True,
+    )
+
 
 for job, spec in specs.items():
     with DAG(
@@ -67,14 +80,7 @@ for job, spec in specs.items():
         deploy_staging = DeployGlueJobOperator(
             task_id="deploy_staging", job=job, environment="staging", allow_drift="{{ params.allow_drift }}"
         )
-        run_staging = GlueJobOperator(
-            task_id="run_staging",
-            job_name=staging.glue_job_name(job),
-            aws_conn_id=staging.aws_conn_id,
-            region_name=staging.region,
-            job_poll_interval=staging.glue_poll_seconds,
-            **GLUE_RUN,
-        )
+        run_staging = run_glue_job("run_staging", staging, job)
         quality_gate = QualityGateOperator(task_id="quality_gate", job=job, environment="staging")
         collect_evidence = ApprovalEvidenceOperator(task_id="collect_evidence", job=job)
         approval = ApprovalOperator(
@@ -87,14 +93,7 @@ for job, spec in specs.items():
             response_timeout=timedelta(hours=prod.approval_timeout_hours),
         )
         promote_prod = PromoteOperator(task_id="promote_prod", job=job, allow_drift="{{ params.allow_drift }}")
-        run_prod = GlueJobOperator(
-            task_id="run_prod",
-            job_name=prod.glue_job_name(job),
-            aws_conn_id=prod.aws_conn_id,
-            region_name=prod.region,
-            job_poll_interval=prod.glue_poll_seconds,
-            **GLUE_RUN,
-        )
+        run_prod = run_glue_job("run_prod", prod, job)
         verify_prod = QualityGateOperator(
             task_id="verify_prod",
             job=job,
