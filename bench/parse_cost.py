@@ -84,7 +84,7 @@ def write_jobs(folder: Path, count: int) -> None:
     source = (PROJECT / "glue_jobs" / "process_sales_data" / "job.yaml").read_text()
     for i in range(count):
         job = folder / f"job_{i:04d}"
-        job.mkdir(parents=True)
+        job.mkdir(parents=True, exist_ok=True)
         (job / "job.py").write_text("")
         text = source.replace("name: process_sales_data", f"name: job_{i:04d}")
         (job / "job.yaml").write_text(text.replace("/curated/sales/", f"/curated/sales_{i}/"))

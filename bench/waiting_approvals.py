@@ -96,12 +96,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--releases", type=int, default=20)
     parser.add_argument("--probes", type=int, default=3)
-    parser.add_argument("--keep", type=Path, help="keep the Airflow home and logs in this folder")
+    parser.add_argument("--keep", type=Path, help="keep the Airflow home and logs in this (new) folder")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp)
         write_jobs(root / "jobs", args.releases)
-        (root / "dags").mkdir()
+        (root / "dags").mkdir(exist_ok=True)
+        (root / "dags" / "release_glue_jobs.py").unlink(missing_ok=True)
         (root / "dags" / "release_glue_jobs.py").symlink_to(PROJECT_DIR / "dags" / "release_glue_jobs.py")
         (root / "dags" / "probe.py").write_text(PROBE)
         env = airflow_env(root / "airflow", "http://127.0.0.1:9")  # nothing here calls AWS

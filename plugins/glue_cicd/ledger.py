@@ -105,6 +105,16 @@ class Ledger:
                 result.append(item)
         return result
 
+    def passed_tests(self, job: str, key: str) -> dict[str, Any] | None:
+        """The report of the latest run of the job's tests under ``key`` that passed, with ``tested_in``
+        (that run), or None."""
+        for event in reversed(self.events(job, "test")):
+            details = event["details"]
+            if details.get("key") == key and details.get("ok") is True and not details.get("reused"):
+                report = {k: v for k, v in details.items() if k != "version"}  # the key covers the version
+                return {**report, "tested_in": event["run_id"]}
+        return None
+
     # -- deployments --------------------------------------------------------------------------
 
     def record_deployment(

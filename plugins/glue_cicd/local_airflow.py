@@ -98,9 +98,6 @@ class AirflowStandalone:
         self._process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 180) -> AirflowStandalone:
-        import time
-        import urllib.request
-
         self.home.mkdir(parents=True, exist_ok=True)
         log = (self.home / "standalone.log").open("ab")
         self._process = subprocess.Popen(

@@ -327,9 +327,9 @@ class JobSpec(_Model):
         return next(d for d in self.datasets.outputs if d.name == name)
 
 
-class _StrictLoader(yaml.CSafeLoader):
-    """PyYAML's safe loader on libyaml (10x the pure-Python parser, which dominated DAG parsing),
-    refusing a key repeated in one mapping (PyYAML keeps the last one)."""
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """PyYAML's safe loader, on libyaml when PyYAML has it (10x the pure-Python parser, which
+    dominated DAG parsing), refusing a key repeated in one mapping (PyYAML keeps the last one)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen = set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -61,20 +62,32 @@ def parse_junit(xml: bytes) -> TestReport:
     )
 
 
-def job_tests_key(job: str, jobs_dir: Path, version: str) -> str:
-    """What a test result depends on: the artifact version, the job's ``tests/`` files and the installed packages.
-
-    A passing result stored under this key stands for any later run with the same key.
-    """
+def job_tests_key(jobs_dir: Path, version: str) -> str:
+    """What a job's test result depends on, as a short hash: the artifact version, every file of
+    ``jobs_dir`` (tests may import other jobs' modules) and of ``plugins/`` (both on the tests'
+    PYTHONPATH), the Python and Java versions, and the installed packages."""
     from importlib.metadata import distributions
 
     digest = hashlib.sha256(version.encode() + b"\0")
-    tests = jobs_dir / job / "tests"
-    for path in sorted(p for p in tests.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(path.relative_to(tests).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for root in (jobs_dir, PROJECT_DIR / "plugins"):
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(f"{sys.version}\0{_java_version()}\0".encode())
     packages = sorted(f"{d.metadata['Name']}=={d.version}".lower() for d in distributions())
     digest.update("\n".join(packages).encode())
     return digest.hexdigest()[:12]
+
+
+def _java_version() -> str:
+    """``java -version`` of the Java that PySpark would start (JAVA_HOME, else PATH)."""
+    java = Path(os.environ["JAVA_HOME"]) / "bin" / "java" if os.environ.get("JAVA_HOME") else shutil.which("java")
+    if not java:
+        return "no java"
+    try:
+        result = subprocess.run([str(java), "-version"], capture_output=True, text=True, timeout=30)
+    except OSError as exc:
+        return f"java unusable: {exc}"
+    return result.stderr + result.stdout
 
 
 def run_job_tests(job: str, jobs_dir: Path, workdir: Path, timeout: float = 1800) -> tuple[TestReport, bytes, str]:

@@ -139,15 +139,17 @@ def test_a_release_that_failed_before_prod_leaves_the_live_release_alone(aws, aw
     ledger.release("process_sales_data", "prod-early", "release/r2")
 
 
-def test_only_a_readable_passing_test_report_is_reused(aws):
-    from glue_cicd.operators.release import _stored_report
-
-    s3, key = aws("s3"), "process_sales_data/0123456789ab/tests/abc/report.json"
-    assert _stored_report(s3, ARTIFACTS, key) is None
-    for body in (b"{not json", b"[]", json.dumps({"ok": False, "tested_in": "r"}).encode(), b'{"ok": true}'):
-        s3.put_object(Bucket=ARTIFACTS, Key=key, Body=body)
-        assert _stored_report(s3, ARTIFACTS, key) is None, body
-    passed = {"ok": True, "tests": 3, "tested_in": "release__process_sales_data/manual__1"}
-    s3.put_object(Bucket=ARTIFACTS, Key=key, Body=json.dumps(passed).encode())
-    assert _stored_report(s3, ARTIFACTS, key) == passed
-    s3.delete_object(Bucket=ARTIFACTS, Key=key)
+def test_only_a_passing_run_of_the_same_key_is_reused(ledger):
+    job, key = "reuse_job", "0123456789ab"
+    assert ledger.passed_tests(job, key) is None
+    ledger.record(job, "test", run_id="release__reuse_job/failed", key=key, ok=False, tests=3, failures=1)
+    ledger.record(job, "test", run_id="release__reuse_job/other", key="ba9876543210", ok=True, tests=3)
+    assert ledger.passed_tests(job, key) is None
+    ledger.record(job, "test", run_id="release__reuse_job/passed", version="v1", key=key, ok=True, tests=3)
+    ledger.record(job, "test", run_id="release__reuse_job/again", key=key, ok=True, reused=True, tested_in="forged")
+    assert ledger.passed_tests(job, key) == {
+        "key": key,
+        "ok": True,
+        "tests": 3,
+        "tested_in": "release__reuse_job/passed",
+    }

@@ -143,14 +143,19 @@ def test_run_error_messages_read_like_glue(stderr, message):
     assert _error_message(stderr, 3) == message
 
 
-def test_a_test_result_key_covers_the_version_and_every_test_file(tmp_path):
+def test_a_test_result_key_covers_the_version_and_every_job_file(tmp_path):
     tests = tmp_path / "sales" / "tests"
     (tests / "__pycache__").mkdir(parents=True)
     (tests / "test_a.py").write_text("def test_a():\n    pass\n")
-    key = job_tests_key("sales", tmp_path, "0123456789ab")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "transforms.py").write_text("X = 1\n")
+    key = job_tests_key(tmp_path, "0123456789ab")
 
     (tests / "__pycache__" / "test_a.cpython-311.pyc").write_bytes(b"compiled")
-    assert job_tests_key("sales", tmp_path, "0123456789ab") == key
-    assert job_tests_key("sales", tmp_path, "ba9876543210") != key
+    assert job_tests_key(tmp_path, "0123456789ab") == key
+    assert job_tests_key(tmp_path, "ba9876543210") != key
     (tests / "data.csv").write_text("a\n1\n")
-    assert job_tests_key("sales", tmp_path, "0123456789ab") != key
+    changed = job_tests_key(tmp_path, "0123456789ab")
+    assert changed != key
+    (tmp_path / "other" / "transforms.py").write_text("X = 2\n")  # tests may import another job's modules
+    assert job_tests_key(tmp_path, "0123456789ab") != changed

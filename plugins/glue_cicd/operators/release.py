@@ -120,8 +120,9 @@ class BuildArtifactOperator(SourcesOperator):
 class JobTestsOperator(SourcesOperator):
     """Run the job's pytest suite on the built sources; store counts and JUnit XML by the artifact.
 
-    A passing result is stored under a key of the artifact version, the ``tests/`` files and the
-    installed packages; a later release with the same key reuses it instead of running again.
+    A result is recorded in the ledger under a key of everything the tests can see (see
+    :func:`glue_cicd.testing.job_tests_key`); a release whose key already passed reuses that
+    result instead of running the tests again.
     """
 
     def execute(self, context) -> dict[str, Any]:
@@ -131,52 +132,41 @@ class JobTestsOperator(SourcesOperator):
 
         environments, _ = self.load()
         artifact = _artifact(context)
-        s3 = client(environments["staging"], "s3")
         ledger = self.ledger(environments)
+        run_ref = self.run_ref(context)
         with tempfile.TemporaryDirectory() as workdir:
             jobs_dir, _ = _sources(self.git_ref or None, Path(workdir))
             if package_job(self.job, jobs_dir).version != artifact.version:
                 self.fail(context, f"the sources changed since build {artifact.version}: re-run the release")
-            key = job_tests_key(self.job, jobs_dir, artifact.version)
-            prefix = f"{artifact.prefix}tests/{key}/"
-            passed = _stored_report(s3, artifact.bucket, prefix + "report.json")
+            key = job_tests_key(jobs_dir, artifact.version)
+            passed = ledger.passed_tests(self.job, key)
             if passed:
                 self.log.info(
-                    "tests of this exact content (key %s: version, tests/, installed packages) passed in %s; "
-                    "not run again: s3://%s/%sjunit.xml",
-                    key,
-                    passed["tested_in"],
-                    artifact.bucket,
-                    prefix,
+                    "tests passed in %s on the same content (key %s); not run again", passed["tested_in"], key
                 )
                 details = {**passed, "reused": True}
-                ledger.record(self.job, "test", run_id=self.run_ref(context), version=artifact.version, **details)
+                ledger.record(self.job, "test", run_id=run_ref, version=artifact.version, **details)
                 return details
             try:
                 report, junit, tail = run_job_tests(self.job, jobs_dir, Path(workdir))
             except JobTestsFailed as exc:
                 self.fail(context, str(exc))
-        result = {**report.to_dict(), "key": key, "tested_in": self.run_ref(context)}
+            if job_tests_key(jobs_dir, artifact.version) != key:
+                self.fail(context, "the sources changed while the tests ran: re-run the release")
+        result = {**report.to_dict(), "key": key}
+        s3 = client(environments["staging"], "s3")
+        prefix = f"{artifact.prefix}tests/{key}/"
         s3.put_object(Bucket=artifact.bucket, Key=prefix + "junit.xml", Body=junit)
         s3.put_object(Bucket=artifact.bucket, Key=prefix + "report.json", Body=json.dumps(result, indent=2).encode())
         self.log.info("pytest output:\n%s", tail)
-        ledger.record(self.job, "test", run_id=self.run_ref(context), version=artifact.version, **result)
+        ledger.record(self.job, "test", run_id=run_ref, version=artifact.version, **result)
         if not report.ok:
             self.fail(
                 context,
                 f"{self.job}'s tests failed: {report.failures} failures, {report.errors} errors of {report.tests} "
                 f"({', '.join(report.failed_tests[:5]) or 'no tests ran'})",
             )
-        return result
-
-
-def _stored_report(s3, bucket: str, key: str) -> dict[str, Any] | None:
-    """A stored passing test report, or None (also when it is unreadable: the tests then run again)."""
-    try:
-        report = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-    except (s3.exceptions.NoSuchKey, ValueError):
-        return None
-    return report if isinstance(report, dict) and report.get("ok") is True and "tested_in" in report else None
+        return {**result, "tested_in": run_ref}
 
 
 class DeployGlueJobOperator(ReleaseOperator):
