@@ -24,7 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from glue_cicd.local_airflow import airflow_env, dag_run_state, dags_test_command, migrate, task_times
+from glue_cicd.demo import release
+from glue_cicd.local_airflow import airflow_env, migrate, task_times
 from glue_cicd.local_aws.bootstrap import client
 from glue_cicd.local_aws.executor import command_environment, prepare_command
 from glue_cicd.local_aws.process import EmulatorProcess
@@ -58,15 +59,10 @@ print(json.dumps({"seconds": time.monotonic() - started, "success": ok}))
 """
 
 
-def release(dag_id: str, env: dict[str, str], log: Path) -> float:
-    started = time.monotonic()
-    with log.open("w") as out:
-        subprocess.run(
-            dags_test_command(dag_id, mark_success="^approval$"),
-            env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=1800,
-        )  # fmt: skip
-    seconds = time.monotonic() - started
-    if dag_run_state(Path(env["AIRFLOW_HOME"]), dag_id) != "success":
+def timed_release(dag_id: str, env: dict[str, str], log: Path) -> float:
+    """Wall time of ``airflow dags test`` of ``dag_id`` with the approval marked; it must succeed."""
+    ok, seconds = release(dag_id, env, log)
+    if not ok:
         raise SystemExit(f"{dag_id} did not succeed; see {log}")
     return seconds
 
@@ -109,14 +105,14 @@ def main() -> None:
             endpoint = emulator.endpoint_url
             env = airflow_env(state / "airflow", endpoint)
             migrate(env)
-            total = release(dag_id, env, state / f"{dag_id}.log")
+            total = timed_release(dag_id, env, state / f"{dag_id}.log")
             tasks = task_times(state / "airflow", dag_id)
-            again = release(dag_id, env, state / f"{dag_id}.again.log")
+            again = timed_release(dag_id, env, state / f"{dag_id}.again.log")
             again_tasks = dict((t, s) for t, _, s in task_times(state / "airflow", dag_id))
             (state / "noop").mkdir(exist_ok=True)
             (state / "noop" / "noop.py").write_text(NOOP_DAG)
             noop_env = {**env, "AIRFLOW__CORE__DAGS_FOLDER": str(state / "noop")}
-            airflow_fixed = release("noop", noop_env, state / "noop.log")
+            airflow_fixed = timed_release("noop", noop_env, state / "noop.log")
 
             region = environments["prod"].region
             glue, s3 = client("glue", endpoint, region), client("s3", endpoint, region)
