@@ -1,15 +1,17 @@
-# The image every service of docker-compose.yaml runs (Airflow's components and the AWS emulator):
-# the official Airflow image, this project's exact pins (requirements.txt), Java 17 for local
-# PySpark (the emulator's Glue executor and each job's own tests), and the project's folders.
+# Two images, two targets:
+#   airflow   what Airflow runs: the official Airflow image, the runtime pins (requirements.txt),
+#             Java 17 for local PySpark (each job's own tests in the release's test stage), and
+#             the pipeline's folders (dags, plugins, glue_jobs, expectations, infrastructure).
+#   emulator  the local AWS emulator for a team's stack: the airflow image plus the development
+#             pins (requirements-dev.txt: moto) and the emulator (local_aws/, dev/). Never deployed.
 #
-# Inside the image /opt/airflow is the project root, laid out like the checkout
-# (/opt/airflow/{dags,plugins,glue_jobs,expectations,infrastructure}), so glue_cicd.paths finds
-# everything where it does outside. docker-compose.yaml also mounts those folders from the
-# checkout, so edits show up without a rebuild; rebuild after changing requirements.txt.
+# Inside the images /opt/airflow is the project root, laid out like the checkout, so
+# glue_cicd.paths finds everything where it does outside. docker-compose.yaml also mounts those
+# folders from the checkout, so edits show up without a rebuild; rebuild after changing the pins.
 #
 # Keep the tag's Airflow version equal to requirements.txt's apache-airflow pin (the build stops
 # if they differ) and its Python at 3.11 (Glue 5.0's).
-FROM apache/airflow:3.3.2-python3.11
+FROM apache/airflow:3.3.2-python3.11 AS airflow
 
 USER root
 # Java 17 for PySpark 3.5 (Glue 5.0's Spark); procps gives Spark's launch scripts `ps`.
@@ -41,5 +43,11 @@ COPY --chown=airflow:0 plugins/ /opt/airflow/plugins/
 COPY --chown=airflow:0 glue_jobs/ /opt/airflow/glue_jobs/
 COPY --chown=airflow:0 expectations/ /opt/airflow/expectations/
 COPY --chown=airflow:0 infrastructure/ /opt/airflow/infrastructure/
-ENV PYTHONPATH=/opt/airflow/plugins:/opt/airflow/glue_jobs \
-    GX_ANALYTICS_ENABLED=false
+# Airflow puts plugins/ on sys.path itself: no PYTHONPATH.
+ENV GX_ANALYTICS_ENABLED=false
+
+FROM airflow AS emulator
+COPY --chown=airflow:0 requirements-dev.txt /requirements-dev.txt
+RUN pip install --no-cache-dir -r /requirements-dev.txt
+COPY --chown=airflow:0 local_aws/ /opt/airflow/local_aws/
+COPY --chown=airflow:0 dev/ /opt/airflow/dev/

@@ -1,11 +1,11 @@
 # Two commands on a fresh machine: `make demo` (the main job on the local emulator) and
-# `make test` (the whole suite). Each creates .venv and installs requirements.txt when needed.
+# `make test` (the whole suite). Each creates .venv and installs requirements-dev.txt (the runtime
+# pins of requirements.txt plus the emulator and development tools) when needed.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)/glue_jobs
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help demo test up emulator lint format e2e bench compose-cli clean
@@ -20,14 +20,14 @@ help:
 	@echo "make lint      ruff (with Airflow's AIR rules)"
 	@echo "make clean     remove .venv and local state"
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (Glue 5.0 runs 3.11); set PYTHON=/path/to/python3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m glue_cicd.demo
+	$(BIN)/python -m dev.demo
 
 test: $(STAMP) lint compose-cli
 	$(BIN)/python -m pytest
@@ -47,10 +47,10 @@ bench: $(STAMP)
 	@for name in $(BENCHMARKS); do echo "== bench/$$name.py"; $(BIN)/python bench/$$name.py || exit 1; echo; done
 
 up: $(STAMP)
-	$(BIN)/python -m glue_cicd.dev_stack
+	$(BIN)/python -m dev.up
 
 emulator: $(STAMP)
-	$(BIN)/python -m glue_cicd.local_aws
+	$(BIN)/python -m dev.emulator
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

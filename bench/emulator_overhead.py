@@ -5,7 +5,7 @@ N times through the emulator (``StartJobRun`` until ``GetJobRun`` reports SUCCEE
 0.1 s), in one process, alternating, and prints the medians, the overhead and the ratio.
 Target: overhead under 2 s.
 
-    .venv/bin/python bench/emulator_overhead.py [--runs 5]
+    .venv/bin/python -m bench.emulator_overhead [--runs 5]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import boto3
 
-from glue_cicd.local_aws.process import EmulatorProcess
+from local_aws.process import EmulatorProcess
 
 SCRIPT = """
 import sys
@@ -61,7 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, EmulatorProcess(args=["--no-bootstrap"]) as emulator:
+    with tempfile.TemporaryDirectory() as tmp, EmulatorProcess() as emulator:
         workdir = Path(tmp)
         (workdir / "in").mkdir()
         (workdir / "in" / "sales.csv").write_bytes(CSV)

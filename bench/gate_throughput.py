@@ -10,13 +10,14 @@ after one warm-up each (median of ``--repetitions``):
 
 Target: the gate within 2x of the baseline.
 
-    .venv/bin/python bench/gate_throughput.py [--rows 1000000] [--repetitions 3]
+    .venv/bin/python -m bench.gate_throughput [--rows 1000000] [--repetitions 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import os
 import statistics
 import subprocess
 import sys
@@ -30,11 +31,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from glue_cicd.local_aws.bootstrap import client
-from glue_cicd.local_aws.process import EmulatorProcess
+import dev  # noqa: F401 - puts plugins/ and glue_jobs/ on sys.path
 from glue_cicd.paths import JOBS_DIR
 from glue_cicd.quality import MAX_DOWNLOADS, validate_s3_dataset
-from process_sales_data.sample_data import generate_rows, to_csv
+from local_aws.bootstrap import client
+from local_aws.process import EmulatorProcess
+from process_sales_data.tests.sample_data import generate_rows, to_csv
 
 BUCKET, PREFIX = "bench-gate", "curated/sales/"
 COLUMNS = ["sale_id", "customer_id", "product_id", "amount", "status", "sold_at", "sale_date", "processed_date"]
@@ -48,7 +50,11 @@ def job_output(rows: int, workdir: Path) -> Path:
     argv = [sys.executable, str(JOBS_DIR / "process_sales_data" / "job.py"), "--JOB_NAME", "bench"]
     argv += ["--JOB_RUN_ID", "jr_bench", "--release_version", "bench", "--input_path", str(workdir / "raw")]
     argv += ["--output_path", str(workdir / "out"), "--summary_path", str(workdir / "summary")]
-    subprocess.run(argv, check=True, capture_output=True, stdin=subprocess.DEVNULL)
+    # glue_runtime and the job's package are importable, as Glue ships them (libs.zip).
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(JOBS_DIR), os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if result.returncode:
+        raise SystemExit(f"process_sales_data failed (exit code {result.returncode}):\n{result.stderr[-3000:]}")
     return workdir / "out"
 
 
@@ -105,7 +111,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repetitions", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, EmulatorProcess(args=["--no-bootstrap"]) as emulator:
+    with tempfile.TemporaryDirectory() as tmp, EmulatorProcess() as emulator:
         started = time.monotonic()
         output = job_output(args.rows, Path(tmp))
         print(f"process_sales_data on {args.rows:,} generated rows: {time.monotonic() - started:.1f} s")

@@ -1,17 +1,18 @@
 """Release lead time on the emulator against the irreducible work of a release.
 
-Releases a job with ``airflow dags test`` (approval marked successful) on a fresh emulator and
-SQLite Airflow, and prints the wall time per task and in total. Then, on the same machine in the
-same run, times the irreducible work alone: the staging and the prod Spark runs (the deployed
-script run directly on local PySpark, with the same arguments on the same data, already local),
-and the Great Expectations validations of every output in staging and prod, in one fresh Python
-process (imports included). Target: total within 1.5x of the irreducible work.
+Releases a job with ``airflow dags test`` (approval marked successful) on a fresh emulator loaded
+with the project's stack and sample inputs, and SQLite Airflow, and prints the wall time per task
+and in total. Then, on the same machine in the same run, times the irreducible work alone: the
+staging and the prod Spark runs (the deployed script run directly on local PySpark, with the same
+arguments on the same data, already local), and the Great Expectations validations of every
+output in staging and prod, in one fresh Python process (imports included). Target: total within
+1.5x of the irreducible work.
 
 Also measured in the same run: Airflow's own fixed cost of ``airflow dags test`` (a DAG of two
 no-op tasks), and a second release of the same sources (the re-run after a rejection, say), where
 the build is a no-op and the job's passing tests are reused.
 
-    .venv/bin/python bench/release_lead_time.py [--job process_sales_data] [--keep DIR]
+    .venv/bin/python -m bench.release_lead_time [--job process_sales_data] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from glue_cicd.demo import release
-from glue_cicd.local_airflow import airflow_env, migrate, task_times
-from glue_cicd.local_aws.bootstrap import client
-from glue_cicd.local_aws.executor import command_environment, prepare_command
-from glue_cicd.local_aws.process import EmulatorProcess
+from dev import LOCAL_ENVIRONMENTS, PROJECT_DIR
+from dev.demo import release
+from dev.emulator import ProjectEmulator
+from dev.local_airflow import airflow_env, migrate, task_times
 from glue_cicd.spec import load_environments, load_jobs
+from local_aws.bootstrap import client
+from local_aws.executor import command_environment, prepare_command
 
 NOOP_DAG = """
 import pendulum
@@ -48,6 +50,7 @@ with DAG("noop", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC
 """
 VALIDATE = """
 import json, sys, time
+import dev  # puts plugins/ on sys.path (run from the project root)
 started = time.monotonic()
 import boto3
 from glue_cicd.quality import validate_s3_dataset
@@ -82,7 +85,7 @@ def direct_run(glue, s3, job_name: str, endpoint: str, region: str, folder: Path
 def validations(datasets: list[tuple[str, str, str]], endpoint: str, region: str, env: dict[str, str]) -> float:
     result = subprocess.run(
         [sys.executable, "-c", VALIDATE, endpoint, region, json.dumps(datasets)],
-        env=env, capture_output=True, text=True, check=True,
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     if not outcome["success"]:
@@ -95,13 +98,13 @@ def main() -> None:
     parser.add_argument("--job", default="process_sales_data")
     parser.add_argument("--keep", type=Path, help="keep logs and state in this folder")
     args = parser.parse_args()
-    environments = load_environments()
+    environments = load_environments(LOCAL_ENVIRONMENTS)  # the emulator's, as airflow_env() selects
     specs, _ = load_jobs(environments=environments)
     spec, dag_id = specs[args.job], f"release__{args.job}"
     with tempfile.TemporaryDirectory() as tmp:
         state = args.keep or Path(tmp)
         state.mkdir(parents=True, exist_ok=True)
-        with EmulatorProcess(log_file=state / "emulator.log") as emulator:
+        with ProjectEmulator(log_file=state / "emulator.log") as emulator:
             endpoint = emulator.endpoint_url
             env = airflow_env(state / "airflow", endpoint)
             migrate(env)

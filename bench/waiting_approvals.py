@@ -6,12 +6,12 @@ short Python tasks) on the idle system, then parks 20 releases at their approval
 the probe again while they wait, and prints how long the probe and its tasks took each time.
 
 Parking a release: the run is created with its DAG paused, the stages before the approval are
-marked successful through the REST API with the XComs the approval renders (version, evidence),
-then the DAG is unpaused, so the scheduler runs the real ApprovalOperator, which parks the task
-in ``awaiting_input``. No AWS is involved. If a waiting approval held the slot, the probe could
-not run (the wait for it times out after 10 minutes).
+marked successful through the REST API with the XComs the approval renders (the subject and body
+collect_evidence returns), then the DAG is unpaused, so the scheduler runs the real
+ApprovalOperator, which parks the task in ``awaiting_input``. No AWS is involved. If a waiting
+approval held the slot, the probe could not run (the wait for it times out after 10 minutes).
 
-    .venv/bin/python bench/waiting_approvals.py [--releases 20] [--probes 3] [--keep DIR]
+    .venv/bin/python -m bench.waiting_approvals [--releases 20] [--probes 3] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from parse_cost import write_jobs
-
-from glue_cicd.local_airflow import AirflowApi, AirflowStandalone, airflow_env, free_port
-from glue_cicd.paths import PROJECT_DIR
+from bench.parse_cost import write_jobs
+from dev import PROJECT_DIR
+from dev.local_airflow import AirflowApi, AirflowStandalone, airflow_env, free_port
 
 PROBE_TASKS = 5
 PROBE = f"""
@@ -80,10 +79,10 @@ def park(api: AirflowApi, dag_id: str) -> str:
         "PATCH", f"{base}/{run_id}/taskInstances/collect_evidence",
         {"new_state": "success", "include_upstream": True},
     )  # fmt: skip
-    xcoms = {"build": {"version": "0123456789ab"}, "collect_evidence": "### Evidence\n\nbenchmark run"}
-    for task_id, value in xcoms.items():
-        xcom = {"key": "return_value", "value": value}
-        api.call("POST", f"{base}/{run_id}/taskInstances/{task_id}/xcomEntries", xcom)
+    evidence = {"subject": f"Promote {dag_id} 0123456789ab to prod?", "body": "### Evidence\n\nbenchmark run"}
+    for key, value in evidence.items():  # collect_evidence's multiple outputs, one XCom per key
+        xcom = {"key": key, "value": value}
+        api.call("POST", f"{base}/{run_id}/taskInstances/collect_evidence/xcomEntries", xcom)
     return run_id
 
 

@@ -1,9 +1,9 @@
 """Release DAGs: one ``release__<job>`` per Glue job folder in ``glue_jobs/``.
 
-build -> test -> deploy_staging -> run_staging -> quality_gate -> approval -> promote_prod ->
-run_prod -> verify_prod, with automatic rollback of prod when promotion or verification fails.
-Wiring only: the logic lives in ``glue_cicd``. Invalid job specs are reported by
-``validate_job_specs.py`` so they never hide the valid jobs' DAGs.
+request -> build -> test -> deploy_staging -> run_staging -> quality_gate -> collect_evidence ->
+approval -> promote_prod -> run_prod -> verify_prod, with automatic rollback of prod when
+promotion or verification fails. Wiring only: the logic lives in ``glue_cicd``. Invalid job specs
+are reported by ``validate_job_specs.py`` so they never hide the valid jobs' DAGs.
 """
 
 from __future__ import annotations
@@ -11,40 +11,24 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
-from airflow.providers.standard.operators.hitl import ApprovalOperator
-from airflow.sdk import DAG, Asset, Param, TriggerRule, chain
+from airflow.sdk import DAG, Param, TriggerRule, chain
 
-from glue_cicd.operators.release import (
-    ApprovalEvidenceOperator,
-    BuildArtifactOperator,
-    DeployGlueJobOperator,
-    JobTestsOperator,
-    PromoteOperator,
-    QualityGateOperator,
-    ReleaseLocksOperator,
-    RollbackOperator,
-)
+from glue_cicd.assets import output_assets
+from glue_cicd.operators.approval import approval_task
+from glue_cicd.operators.build import BuildArtifactOperator
+from glue_cicd.operators.deploy import DeployGlueJobOperator, PromoteOperator
+from glue_cicd.operators.evidence import ApprovalEvidenceOperator
+from glue_cicd.operators.glue_run import glue_run
+from glue_cicd.operators.job_tests import JobTestsOperator
+from glue_cicd.operators.locks import ReleaseLocksOperator
+from glue_cicd.operators.quality import QualityGateOperator
+from glue_cicd.operators.request import ReleaseRequestOperator
+from glue_cicd.operators.rollback import RollbackOperator
 from glue_cicd.spec import load_environments, load_jobs
 
 environments = load_environments()
 staging, prod = environments["staging"], environments["prod"]
 specs, _ = load_jobs(environments=environments)
-
-
-def run_glue_job(task_id: str, env, job: str) -> GlueJobOperator:
-    """A run of the deployed job as it is (no config update), with the driver's log in the task log."""
-    return GlueJobOperator(
-        task_id=task_id,
-        job_name=env.glue_job_name(job),
-        aws_conn_id=env.aws_conn_id,
-        region_name=env.region,
-        job_poll_interval=env.glue_poll_seconds,
-        update_config=False,
-        verbose=True,
-        stop_job_run_on_kill=True,
-    )
-
 
 for job, spec in specs.items():
     with DAG(
@@ -58,7 +42,7 @@ for job, spec in specs.items():
         catchup=False,
         max_active_runs=1,
         tags=["glue", "release", job],
-        default_args={"owner": ", ".join(spec.owners), "retries": 0},
+        default_args={"owner": ", ".join(spec.owners), "retries": 2, "retry_delay": timedelta(seconds=30)},
         params={
             "git_ref": Param(
                 "",
@@ -75,44 +59,53 @@ for job, spec in specs.items():
             ),
         },  # fmt: skip
     ) as dag:
-        build = BuildArtifactOperator(task_id="build", job=job, git_ref="{{ params.git_ref }}")
-        test = JobTestsOperator(task_id="test", job=job, git_ref="{{ params.git_ref }}")
+        request = ReleaseRequestOperator(task_id="request", job=job)
+        build = BuildArtifactOperator(task_id="build", job=job, git_ref=request.output["git_ref"])
+        artifact = build.output
+        test = JobTestsOperator(task_id="test", job=job, artifact=artifact, git_ref=request.output["git_ref"])
         deploy_staging = DeployGlueJobOperator(
-            task_id="deploy_staging", job=job, environment="staging", allow_drift="{{ params.allow_drift }}"
-        )
-        run_staging = run_glue_job("run_staging", staging, job)
-        quality_gate = QualityGateOperator(task_id="quality_gate", job=job, environment="staging")
-        collect_evidence = ApprovalEvidenceOperator(task_id="collect_evidence", job=job)
-        approval = ApprovalOperator(
-            task_id="approval",
-            subject=f"Promote {job} {{{{ ti.xcom_pull(task_ids='build')['version'] }}}} to prod?",
-            body="{{ ti.xcom_pull(task_ids='collect_evidence') }}",
-            defaults="Reject",
-            fail_on_reject=True,
-            assigned_users=[{"id": user, "name": user} for user in prod.approvers] or None,
-            response_timeout=timedelta(hours=prod.approval_timeout_hours),
-        )
-        promote_prod = PromoteOperator(task_id="promote_prod", job=job, allow_drift="{{ params.allow_drift }}")
-        run_prod = run_glue_job("run_prod", prod, job)
-        verify_prod = QualityGateOperator(
-            task_id="verify_prod",
+            task_id="deploy_staging",
             job=job,
-            environment="prod",
-            outlets=[Asset(name=f"{job}.{o.name}", uri=o.path_in(prod)) for o in spec.datasets.outputs],
+            environment="staging",
+            artifact=artifact,
+            allow_drift=request.output["allow_drift"],
+        )
+        run_staging = glue_run("run_staging", staging, job)
+        quality_gate = QualityGateOperator(task_id="quality_gate", job=job, environment="staging", artifact=artifact)
+        collect_evidence = ApprovalEvidenceOperator(
+            task_id="collect_evidence",
+            job=job,
+            artifact=artifact,
+            tests=test.output,
+            quality=quality_gate.output,
+            staging_run_id=run_staging.output,
+        )
+        approval = approval_task(
+            env=prod, subject=collect_evidence.output["subject"], body=collect_evidence.output["body"]
+        )
+        promote_prod = PromoteOperator(
+            task_id="promote_prod",
+            job=job,
+            artifact=artifact,
+            approval=approval.output,
+            allow_drift=request.output["allow_drift"],
+        )
+        run_prod = glue_run("run_prod", prod, job)
+        verify_prod = QualityGateOperator(
+            task_id="verify_prod", job=job, environment="prod", artifact=artifact, outlets=output_assets(spec, prod)
         )
         rollback_prod = RollbackOperator(
             task_id="rollback_prod",
             job=job,
             environment="prod",
+            artifact=artifact,
             failed_tasks=["promote_prod", "run_prod", "verify_prod"],
             trigger_rule=TriggerRule.ONE_FAILED,
         )
         release_locks = ReleaseLocksOperator(task_id="release_locks", job=job).as_teardown()
 
-        chain(
-            build, test, deploy_staging, run_staging, quality_gate, collect_evidence, approval, promote_prod, run_prod
-        )
-        run_prod >> verify_prod
+        chain(request, build, test, deploy_staging, run_staging, quality_gate, collect_evidence, approval)
+        chain(approval, promote_prod, run_prod, verify_prod)
         [promote_prod, run_prod, verify_prod] >> rollback_prod
         [verify_prod, rollback_prod] >> release_locks
         deploy_staging >> release_locks

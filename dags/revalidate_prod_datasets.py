@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, Asset, AssetAny, AssetOrTimeSchedule, CronTriggerTimetable
+from airflow.sdk import DAG, AssetAny, AssetOrTimeSchedule, CronTriggerTimetable
 
+from glue_cicd.assets import output_assets
 from glue_cicd.operators.revalidation import (
     ALERT_MESSAGE,
     ALERT_SUBJECT,
@@ -24,7 +25,7 @@ from glue_cicd.spec import load_environments, load_jobs
 environments = load_environments()
 prod = environments["prod"]
 specs, _ = load_jobs(environments=environments)
-published = [Asset(name=f"{job}.{o.name}", uri=o.path_in(prod)) for job, s in specs.items() for o in s.datasets.outputs]
+published = [asset for spec in specs.values() for asset in output_assets(spec, prod)]
 
 with DAG(
     dag_id="revalidate_prod_datasets",

@@ -10,18 +10,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.providers.standard.operators.python import BranchPythonOperator
 from airflow.sdk import DAG, Param, TriggerRule
 
-from glue_cicd.operators.release import ReleaseLocksOperator, RollbackCheckOperator, RollbackOperator
+from glue_cicd.operators.approval import approval_task
+from glue_cicd.operators.locks import ReleaseLocksOperator
+from glue_cicd.operators.rollback import RollbackCheckOperator, RollbackOperator
 from glue_cicd.spec import load_environments, load_jobs
 
 environments = load_environments()
-prod = environments["prod"]
 specs, _ = load_jobs(environments=environments)
 JOB, ENVIRONMENT = "{{ params.job }}", "{{ params.environment }}"
-TARGET = "{{ ti.xcom_pull(task_ids='check_request')['target'] }}"
 
 with DAG(
     dag_id="rollback_glue_job",
@@ -32,7 +31,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     tags=["glue", "rollback"],
-    default_args={"owner": "data-platform", "retries": 0},
+    default_args={"owner": "data-platform", "retries": 2, "retry_delay": timedelta(seconds=30)},
     params={
         "job": Param(next(iter(specs), ""), type="string", enum=sorted(specs) or [""], title="Glue job"),
         "environment": Param("prod", type="string", enum=["staging", "prod"], title="Environment"),
@@ -49,22 +48,19 @@ with DAG(
         python_callable=lambda environment: "approval" if environment == "prod" else "rollback",
         op_kwargs={"environment": ENVIRONMENT},
     )
-    approval = ApprovalOperator(
-        task_id="approval",
-        subject=f"Roll back {JOB} in {ENVIRONMENT} to {TARGET}?",
-        body="Live version: `{{ ti.xcom_pull(task_ids='check_request')['current'] }}`; "
-        f"restores `{TARGET}` (its script and full job definition) from the release ledger.",
-        defaults="Reject",
-        fail_on_reject=True,
-        assigned_users=[{"id": user, "name": user} for user in prod.approvers] or None,
-        response_timeout=timedelta(hours=prod.approval_timeout_hours),
+    approval = approval_task(
+        env=environments["prod"],
+        subject=f"Roll back {JOB} in {ENVIRONMENT} to {{{{ ti.xcom_pull(task_ids='check_request', key='target') }}}}?",
+        body="Live version: `{{ ti.xcom_pull(task_ids='check_request', key='current') }}`; restores "
+        "`{{ ti.xcom_pull(task_ids='check_request', key='target') }}` (its script and full job definition) "
+        "from the release ledger.",
     )
     rollback = RollbackOperator(
         task_id="rollback",
         job=JOB,
         environment=ENVIRONMENT,
-        version=TARGET,
-        approval_task="approval",
+        version=check_request.output["target"],
+        approval=approval.output,
         trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS,
     )
     release_locks = ReleaseLocksOperator(task_id="release_locks", job=JOB).as_teardown()

@@ -1,22 +1,34 @@
-"""Shared fixtures: the local AWS emulator (a real server over HTTP) and boto3 clients for it."""
+"""Shared fixtures: the local AWS emulator (a real server over HTTP), boto3 clients for it, and the
+Airflow AWS connection and environments config the library uses to reach it."""
 
 from __future__ import annotations
 
+import json
 import os
 
-import boto3
 import pytest
 
-from glue_cicd.local_aws.process import EmulatorProcess
+from dev import LOCAL_ENVIRONMENTS
+from dev.emulator import ProjectEmulator
+from local_aws.bootstrap import client
+
+# The library, run in this process by the operator tests, uses the emulator's environments config.
+os.environ.setdefault("GLUE_CICD_ENVIRONMENTS_FILE", str(LOCAL_ENVIRONMENTS))
 
 REGION = "us-east-1"
 
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
-    """One bootstrapped emulator for the session, on a free port."""
+    """One emulator for the session, on a free port, loaded with the project's stack and samples.
+
+    The library's hooks reach it through ``aws_default``, and read the emulator's environments config.
+    """
     log_file = tmp_path_factory.mktemp("emulator") / "emulator.log"
-    with EmulatorProcess(log_file=log_file) as process:
+    with ProjectEmulator(log_file=log_file) as process:
+        extra = {"endpoint_url": process.endpoint_url, "region_name": REGION}
+        connection = {"conn_type": "aws", "login": "testing", "password": "testing", "extra": extra}
+        os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps(connection)
         yield process
 
 
@@ -24,16 +36,7 @@ def emulator(tmp_path_factory):
 def aws(emulator):
     """``aws("s3")`` -> a boto3 client for the session's emulator."""
 
-    def client(service: str):
-        return boto3.client(
-            service,
-            endpoint_url=emulator.endpoint_url,
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-
-    return client
+    return lambda service: client(service, emulator.endpoint_url, REGION)
 
 
 @pytest.fixture(autouse=True, scope="session")

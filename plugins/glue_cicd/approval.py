@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from glue_cicd.errors import Refusal
+
 APPROVE = "Approve"
 
 
-class ApprovalRefused(RuntimeError):
+class ApprovalRefused(Refusal):
     """The promotion is not backed by a valid approval."""
 
 

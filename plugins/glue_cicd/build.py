@@ -1,4 +1,5 @@
-"""Package a job into an immutable, content-versioned artifact in S3.
+"""Package a job into an immutable, content-versioned artifact (published by
+:class:`glue_cicd.hooks.artifacts.ArtifactStoreHook`).
 
 The artifact is ``job.py`` (Glue's ``ScriptLocation``) and ``libs.zip`` (the job's package and
 ``glue_runtime``, Glue's ``--extra-py-files``), under ``s3://<bucket>/<job>/<version>/`` with a
@@ -11,7 +12,6 @@ from __future__ import annotations
 import getpass
 import hashlib
 import io
-import json
 import socket
 import subprocess
 import zipfile
@@ -19,8 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from botocore.exceptions import ClientError
-
+from glue_cicd.errors import Refusal
 from glue_cicd.paths import JOBS_DIR, PROJECT_DIR
 
 RUNTIME_PACKAGE = "glue_runtime"
@@ -28,7 +27,7 @@ EXCLUDED_PARTS = {"tests", "__pycache__", ".pytest_cache"}
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
-class BuildError(RuntimeError):
+class BuildError(Refusal):
     """The artifact cannot be built or published."""
 
 
@@ -136,10 +135,13 @@ def git_sha(cwd: Path = PROJECT_DIR) -> str | None:
     return f"{sha}-dirty" if dirty else sha
 
 
-def export_git_ref(ref: str, target: Path, cwd: Path = PROJECT_DIR) -> tuple[Path, str]:
-    """Write ``glue_jobs/`` as of ``ref`` under ``target``; return that jobs folder and the commit."""
+def resolve_git_ref(ref: str, cwd: Path = PROJECT_DIR) -> str:
+    """The commit ``ref`` names in the checkout at ``cwd``.
+
+    :raises BuildError: ``ref`` is not a commit there.
+    """
     try:
-        sha = subprocess.run(
+        return subprocess.run(
             ["git", "rev-parse", "--verify", f"{ref}^{{commit}}"],
             cwd=cwd,
             capture_output=True,
@@ -149,14 +151,26 @@ def export_git_ref(ref: str, target: Path, cwd: Path = PROJECT_DIR) -> tuple[Pat
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError) as exc:
         raise BuildError(f"git ref {ref!r} is not a commit of {cwd} (Param 'git_ref': a branch, tag or sha)") from exc
+
+
+def export_git_ref(ref: str, target: Path, cwd: Path = PROJECT_DIR) -> tuple[Path, str]:
+    """Write ``glue_jobs/`` as of ``ref`` under ``target``; return that jobs folder and the commit."""
+    import tarfile
+
+    sha = resolve_git_ref(ref, cwd)
     archive = subprocess.run(
         ["git", "archive", "--format=tar", sha, "glue_jobs"], cwd=cwd, capture_output=True, check=True, timeout=60
     ).stdout
-    import tarfile
-
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(target, filter="data")
     return target / "glue_jobs", sha
+
+
+def sources(git_ref: str | None, workdir: Path) -> tuple[Path, str | None]:
+    """The jobs folder to build from and its commit: ``git_ref`` exported under ``workdir``, else the checkout."""
+    if git_ref:
+        return export_git_ref(git_ref, workdir)
+    return JOBS_DIR, git_sha()
 
 
 def manifest(package: Package, bucket: str, git: str | None) -> dict:
@@ -174,48 +188,3 @@ def manifest(package: Package, bucket: str, git: str | None) -> dict:
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "uri": f"s3://{bucket}/{package.job}/{package.version}/",
     }
-
-
-def publish(s3, package: Package, bucket: str, git: str | None = None) -> tuple[Artifact, bool]:
-    """Upload the package unless this version exists; return the artifact and whether it was new.
-
-    :raises BuildError: the version exists with other bytes (artifacts are immutable).
-    """
-    prefix = f"{package.job}/{package.version}/"
-    existing = read_manifest(s3, bucket, prefix)
-    if existing is not None:
-        if existing.get("sha256") != package.sha256:
-            raise BuildError(
-                f"s3://{bucket}/{prefix} already holds other bytes (sha256 {existing.get('sha256')}, "
-                f"built now {package.sha256}); artifacts are immutable, nothing was uploaded"
-            )
-        return Artifact(package.job, package.version, package.sha256, bucket, existing.get("git_sha")), False
-    s3.put_object(Bucket=bucket, Key=prefix + "job.py", Body=package.script)
-    s3.put_object(Bucket=bucket, Key=prefix + "libs.zip", Body=package.libs)
-    # The manifest goes last: its presence marks a complete artifact.
-    body = json.dumps(manifest(package, bucket, git), indent=2, sort_keys=True).encode()
-    s3.put_object(Bucket=bucket, Key=prefix + "manifest.json", Body=body, ContentType="application/json")
-    return Artifact(package.job, package.version, package.sha256, bucket, git), True
-
-
-def read_manifest(s3, bucket: str, prefix: str) -> dict | None:
-    try:
-        return json.loads(s3.get_object(Bucket=bucket, Key=prefix + "manifest.json")["Body"].read())
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
-            return None
-        raise
-
-
-def verify_artifact(s3, artifact: Artifact) -> None:
-    """Check the objects in S3 still hash to the artifact's sha256 (before promoting them)."""
-    try:
-        script = s3.get_object(Bucket=artifact.bucket, Key=artifact.prefix + "job.py")["Body"].read()
-        libs = s3.get_object(Bucket=artifact.bucket, Key=artifact.prefix + "libs.zip")["Body"].read()
-    except ClientError as exc:
-        raise BuildError(f"artifact {artifact.uri} cannot be read: {exc.response['Error']['Code']}") from exc
-    actual = artifact_sha256(script, libs)
-    if actual != artifact.sha256:
-        raise BuildError(
-            f"artifact {artifact.uri} was modified after it was built: sha256 {actual}, expected {artifact.sha256}"
-        )

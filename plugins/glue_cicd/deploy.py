@@ -1,4 +1,5 @@
-"""Glue job definitions rendered from a spec, compared with what is live, and deployed.
+"""Glue job definitions rendered from a spec and compared with what is live (pure logic; the
+AWS calls are in :mod:`glue_cicd.hooks.glue_jobs`).
 
 Glue's ``UpdateJob`` replaces the whole definition, so the pipeline always sends the full
 definition rendered from the spec. Before deploying it compares the live definition with the
@@ -9,8 +10,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from glue_cicd.build import Artifact
 from glue_cicd.spec import Environment, JobSpec, input_path
@@ -28,10 +27,6 @@ DEFINITION_KEYS = (
     "MaxRetries",
     "ExecutionProperty",
 )
-
-
-class DriftError(RuntimeError):
-    """The live job differs from what the pipeline last deployed."""
 
 
 def render_definition(spec: JobSpec, env: Environment, artifact: Artifact, specs: dict[str, JobSpec]) -> dict[str, Any]:
@@ -88,16 +83,6 @@ def normalise(job: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(definition, sort_keys=True, default=str))
 
 
-def get_live_definition(glue, name: str) -> dict[str, Any] | None:
-    """The job's current definition, or None if the job does not exist."""
-    try:
-        return normalise(glue.get_job(JobName=name)["Job"])
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "EntityNotFoundException":
-            return None
-        raise
-
-
 def diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[str]:
     """Human-readable differences between two definitions, one line per changed member."""
     old, new = _flatten(normalise(old or {})), _flatten(normalise(new or {}))
@@ -127,21 +112,3 @@ def check_drift(live: dict[str, Any] | None, last_deployed: dict[str, Any] | Non
     if live is None or last_deployed is None:
         return [] if live is None else [f"{job_name} exists but the ledger never deployed it"]
     return diff(last_deployed, live)
-
-
-def apply(glue, name: str, definition: dict[str, Any], tags: dict[str, str], account: str) -> str:
-    """Create or update job ``name`` with the full ``definition`` and set its tags.
-
-    :return: ``created``, ``updated`` or ``unchanged``.
-    """
-    live = get_live_definition(glue, name)
-    if live is None:
-        glue.create_job(Name=name, Tags=tags, **definition)
-        return "created"
-    arn = f"arn:aws:glue:{glue.meta.region_name}:{account}:job/{name}"
-    outcome = "unchanged"
-    if live != normalise(definition):
-        glue.update_job(JobName=name, JobUpdate=definition)
-        outcome = "updated"
-    glue.tag_resource(ResourceArn=arn, TagsToAdd=tags)
-    return outcome

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from glue_cicd.errors import Refusal
 from glue_cicd.paths import EXPECTATIONS_DIR
 
 FORMATS = ("csv", "json", "parquet")
@@ -39,11 +40,11 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INTEGER = re.compile(r"^-?\d{1,18}$")
 
 
-class QualityError(Exception):
+class QualityError(Refusal):
     """A suite file is missing or invalid; the message names the file and what is wrong."""
 
 
-class DatasetUnavailableError(Exception):
+class DatasetUnavailableError(Refusal):
     """No data can be read at a dataset's URI (no data files, no bucket, unreadable file)."""
 
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glue_cicd import deploy
-from glue_cicd.aws import account_id, client
-from glue_cicd.build import Artifact, BuildError, verify_artifact
-from glue_cicd.ledger import Deployment, Ledger, LedgerError
-from glue_cicd.spec import Environment
+from glue_cicd.build import Artifact, BuildError
+from glue_cicd.errors import Refusal
+from glue_cicd.ledger import Deployment, LedgerError
+
+if TYPE_CHECKING:
+    from glue_cicd.hooks.artifacts import ArtifactStoreHook
+    from glue_cicd.hooks.glue_jobs import GlueJobDefinitionHook
+    from glue_cicd.hooks.ledger import LedgerHook
+    from glue_cicd.spec import Environment
 
 
-class RollbackError(RuntimeError):
+class RollbackError(Refusal):
     """Nothing valid to restore; nothing was changed."""
 
 
@@ -43,7 +48,9 @@ def choose_target(
 
 
 def restore(
-    ledger: Ledger,
+    ledger: LedgerHook,
+    glue: GlueJobDefinitionHook,
+    artifacts: ArtifactStoreHook,
     env: Environment,
     job: str,
     *,
@@ -75,17 +82,16 @@ def restore(
     if key != artifact.prefix + "job.py":
         raise RollbackError(f"ledger entry {target.sk} points at an unexpected script {target.script_location}")
     try:
-        verify_artifact(client(env, "s3"), artifact)
+        artifacts.verify(artifact)
         ledger.acquire(job, env.name, owner)
     except (BuildError, LedgerError) as exc:
         raise RollbackError(f"cannot restore {job} {target.version} in {env.name}: {exc}") from exc
-    glue = client(env, "glue")
     name = env.glue_job_name(job)
-    if deploy.get_live_definition(glue, name) == target.definition:
+    if glue.live_definition(name) == target.definition:
         return {"restored": target.version, "changed": False, "summary": f"{name} already runs {target.version}"}
     if deployments[-1].outcome not in ("failed",) and deployments[-1].version != target.version:
         ledger.set_outcome(deployments[-1], "rolled_back")
-    deploy.apply(glue, name, target.definition, deploy.tags_for(env, artifact), account_id(env))
+    glue.apply(name, target.definition, deploy.tags_for(env, artifact))
     ledger.record_deployment(
         job=job,
         environment=env.name,

@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from glue_cicd.errors import Refusal
 from glue_cicd.paths import ENVIRONMENTS_FILE, EXPECTATIONS_DIR, JOBS_DIR
 
 EnvironmentName = Literal["staging", "prod"]
@@ -56,7 +57,7 @@ RESERVED_ARGUMENTS = {
 PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+$")
 
 
-class SpecError(ValueError):
+class SpecError(Refusal, ValueError):
     """An invalid job spec or environments config; the message names file, field and allowed values."""
 
     def __init__(self, path: Path | str, problems: list[str]):

@@ -52,7 +52,7 @@ def test_dag_policies(dag_bag):
 def test_release_dag_wiring(dag_bag):
     dag = dag_bag.dags["release__process_sales_data"]
     order = [
-        "build", "test", "deploy_staging", "run_staging", "quality_gate", "collect_evidence", "approval",
+        "request", "build", "test", "deploy_staging", "run_staging", "quality_gate", "collect_evidence", "approval",
         "promote_prod", "run_prod", "verify_prod",
     ]  # fmt: skip
     for upstream, downstream in zip(order, order[1:], strict=False):
@@ -60,6 +60,11 @@ def test_release_dag_wiring(dag_bag):
     assert dag.max_active_runs == 1
     assert dag.get_task("rollback_prod").trigger_rule == "one_failed"
     assert dag.get_task("release_locks").is_teardown
+    # Glue runs wait in the triggerer, not in a worker slot; approvals and runs are never retried.
+    for task_id in ("run_staging", "run_prod"):
+        assert dag.get_task(task_id).deferrable, task_id
+    assert {dag.get_task(t).retries for t in ("run_staging", "run_prod", "approval")} == {0}
+    assert dag.get_task("build").retries > 0  # transient AWS errors retry; refusals fail at once
     approval = dag.get_task("approval")
     assert approval.defaults == ["Reject"]
     assert approval.fail_on_reject

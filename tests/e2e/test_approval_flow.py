@@ -14,10 +14,10 @@ import time
 from contextlib import contextmanager
 
 import pytest
-from support.dag_runs import glue_job
 
-from glue_cicd.local_airflow import AirflowApi, AirflowStandalone, airflow_env, free_port
+from dev.local_airflow import AirflowApi, AirflowStandalone, airflow_env, free_port
 from glue_cicd.paths import ENVIRONMENTS_FILE
+from support.dag_runs import glue_job
 
 pytestmark = pytest.mark.e2e
 DAG = "release__process_sales_data"

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from glue_cicd.ledger import Ledger
-from glue_cicd.local_airflow import airflow_env, migrate
+from dev.local_airflow import airflow_env, migrate
+from glue_cicd.hooks.ledger import LedgerHook
 
 
 @pytest.fixture(scope="session")
@@ -19,5 +19,5 @@ def airflow(emulator, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def ledger(aws):
-    return Ledger(aws("dynamodb"), "glue-cicd-release-ledger")
+def ledger(emulator):
+    return LedgerHook(aws_conn_id="aws_default", table="glue-cicd-release-ledger")

@@ -9,9 +9,9 @@ import uuid
 import pyarrow.parquet as pq
 import pytest
 from botocore.exceptions import ClientError
-from support.glue_runs import wait_for_run
 
-from glue_cicd.local_aws.process import EmulatorProcess
+from local_aws.process import EmulatorProcess
+from support.glue_runs import wait_for_run
 
 ROLE = "arn:aws:iam::123456789012:role/glue-cicd-glue-service-role"
 BUCKET = "glue-cicd-artifacts-123456789012"
@@ -215,7 +215,8 @@ def client_for(process: EmulatorProcess, service: str):
 
 def test_timeout_ends_the_run(tmp_path):
     # One "minute" of Timeout lasts 1 s on this emulator, so the test does not wait a real minute.
-    with EmulatorProcess(args=["--seconds-per-minute", "1", "--no-bootstrap"], log_file=tmp_path / "log") as process:
+    # No --template: it starts empty.
+    with EmulatorProcess(args=["--seconds-per-minute", "1"], log_file=tmp_path / "log") as process:
         s3, glue = client_for(process, "s3"), client_for(process, "glue")
         s3.create_bucket(Bucket="scripts")
         s3.put_object(Bucket="scripts", Key="sleep.py", Body=SLEEPING.encode())
@@ -234,7 +235,7 @@ def test_timeout_ends_the_run(tmp_path):
 
 def test_missing_java_fails_spark_runs_with_the_reason(tmp_path):
     env = {"PATH": str(tmp_path), "JAVA_HOME": ""}
-    with EmulatorProcess(args=["--no-bootstrap"], env=env, log_file=tmp_path / "log") as process:
+    with EmulatorProcess(env=env, log_file=tmp_path / "log") as process:
         s3, glue = client_for(process, "s3"), client_for(process, "glue")
         s3.create_bucket(Bucket="scripts")
         s3.put_object(Bucket="scripts", Key="job.py", Body=SPARK_COPY.encode())

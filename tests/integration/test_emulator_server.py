@@ -1,4 +1,4 @@
-"""The emulator as a program: bootstrap from infrastructure/, command line, bad start-up input."""
+"""The emulator as a program: loaded with the project's stack and samples, command line, bad start-up input."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import sys
 
 import yaml
 
-from glue_cicd.paths import CLOUDFORMATION_TEMPLATE, PROJECT_DIR
+from dev.emulator import TEMPLATE
+from glue_cicd.paths import PROJECT_DIR
 
-ENV = {"PYTHONPATH": f"{PROJECT_DIR / 'plugins'}:{PROJECT_DIR / 'glue_jobs'}", "PATH": "/usr/bin:/bin"}
+# The emulator is a package of the project root; it needs nothing of plugins/ or glue_jobs/.
+ENV = {"PYTHONPATH": str(PROJECT_DIR), "PATH": "/usr/bin:/bin"}
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -21,7 +23,7 @@ _CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
 
 
 def template_resources() -> dict[str, dict]:
-    return yaml.load(CLOUDFORMATION_TEMPLATE.read_text(), Loader=_CfnLoader)["Resources"]
+    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)["Resources"]
 
 
 def test_bootstrap_creates_every_resource_of_the_template(aws):
@@ -52,7 +54,7 @@ def test_bootstrap_seeds_each_jobs_sample_inputs(aws):
 
 def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "glue_cicd.local_aws", *args],
+        [sys.executable, "-m", "local_aws", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -65,7 +67,7 @@ def test_unknown_flag_is_refused_with_usage():
     result = run_cli("--prot", "5001")
     assert result.returncode == 2
     assert "unrecognized arguments: --prot" in result.stderr
-    assert "usage: python -m glue_cicd.local_aws" in result.stderr
+    assert "usage: python -m local_aws" in result.stderr
 
 
 def test_bad_values_are_refused():
@@ -78,7 +80,7 @@ def test_a_port_in_use_is_a_clear_error_not_a_hang():
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = run_cli("--port", str(port), "--no-bootstrap", timeout=30)
+        result = run_cli("--port", str(port), timeout=30)  # no --template: nothing to create
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Address already in use" in result.stderr

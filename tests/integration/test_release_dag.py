@@ -1,17 +1,19 @@
 """Release DAGs end to end with ``airflow dags test`` against the emulator (real Spark and GX).
 
-The scenarios share one emulator and one Airflow metadata DB and build on each other's prod
-state, so they run in file order: first releases, blocked changes, approvals, then rollback.
+The scenarios share one emulator and one Airflow metadata DB; each sets up the prod state it
+needs (``ensure_released``), so any one runs alone (``pytest -k``) and in any order.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
-from support.dag_runs import changed_jobs_dir, dags_test, glue_job
-
-from glue_cicd.demo import broken_jobs_dir
+from dev import PROJECT_DIR
+from dev.demo import broken_jobs_dir
 from glue_cicd.deploy import normalise
+from support.dag_runs import changed_jobs_dir, dags_test, ensure_released, glue_job
 
 PROD_BUCKET = "glue-cicd-data-prod-123456789012"
 SKIP_TESTS_AND_APPROVAL = "^(test|approval)$"
@@ -24,7 +26,7 @@ def release(airflow, job: str, *, mark: str | None = "^approval$", jobs_dir: Pat
 
 
 def test_every_job_is_released_and_prod_runs_the_staging_artifact(airflow, aws, ledger):
-    for job in ("process_sales_data", "daily_sales_summary"):
+    for job in ("process_sales_data", "daily_sales_summary"):  # in order: the summary reads the first's output
         run = release(airflow, job)
         assert run.state == "success", run.log[-3000:]
         assert run.tasks["rollback_prod"] == "skipped"
@@ -35,6 +37,7 @@ def test_every_job_is_released_and_prod_runs_the_staging_artifact(airflow, aws, 
         live = ledger.live(job, "prod")
         assert live.outcome == "verified"
         assert live.script_location == prod["Command"]["ScriptLocation"]
+        assert run.tasks["request"] == "success"
         kinds = [e["event"] for e in ledger.events(job)]
         for kind in ("build", "test", "deployment", "quality", "approval", "promotion", "verification"):
             assert kind in kinds, kinds
@@ -43,6 +46,8 @@ def test_every_job_is_released_and_prod_runs_the_staging_artifact(airflow, aws, 
 
 
 def test_a_rerun_of_the_same_sources_changes_nothing(airflow, aws, ledger):
+    first = release(airflow, "process_sales_data")  # prod runs these sources, tested
+    assert first.state == "success", first.log[-3000:]
     before = glue_job(aws, "process_sales_data-prod")
     deployments = len(ledger.deployments("process_sales_data", "prod"))
     run = release(airflow, "process_sales_data")
@@ -50,12 +55,15 @@ def test_a_rerun_of_the_same_sources_changes_nothing(airflow, aws, ledger):
     assert "on the same content" in run.log  # the first release's passing tests stand
     tests = ledger.events("process_sales_data", "test")
     assert tests[-1]["details"]["reused"] is True
-    assert tests[-1]["details"]["tested_in"] == tests[0]["run_id"] != tests[-1]["run_id"]
+    key = tests[-1]["details"]["key"]
+    tested = [t for t in tests if t["details"].get("key") == key and not t["details"].get("reused")]
+    assert tests[-1]["details"]["tested_in"] == tested[-1]["run_id"] != tests[-1]["run_id"]
     assert glue_job(aws, "process_sales_data-prod")["Command"] == before["Command"]
     assert len(ledger.deployments("process_sales_data", "prod")) == deployments
 
 
-def test_the_quality_gate_blocks_a_broken_change(airflow, aws, tmp_path):
+def test_the_quality_gate_blocks_a_broken_change(airflow, aws, ledger, tmp_path):
+    ensure_released(airflow, ledger, "process_sales_data")
     before = glue_job(aws, "process_sales_data-prod")
     run = release(airflow, "process_sales_data", jobs_dir=broken_jobs_dir(tmp_path), mark=SKIP_TESTS_AND_APPROVAL)
     assert run.state == "failed"
@@ -65,7 +73,8 @@ def test_the_quality_gate_blocks_a_broken_change(airflow, aws, tmp_path):
     assert glue_job(aws, "process_sales_data-prod")["Command"] == before["Command"]
 
 
-def test_failing_job_tests_stop_the_release(airflow, aws, tmp_path):
+def test_failing_job_tests_stop_the_release(airflow, aws, ledger, tmp_path):
+    ensure_released(airflow, ledger, "process_sales_data")
     jobs_dir = changed_jobs_dir(tmp_path, "failing tests")
     (jobs_dir / "process_sales_data" / "tests" / "test_broken.py").write_text("def test_broken():\n    assert 1 == 2\n")
     staging_before = glue_job(aws, "process_sales_data-staging")
@@ -77,7 +86,8 @@ def test_failing_job_tests_stop_the_release(airflow, aws, tmp_path):
     assert glue_job(aws, "process_sales_data-staging")["Command"] == staging_before["Command"]
 
 
-def test_a_failed_staging_run_stops_the_release(airflow, aws, tmp_path):
+def test_a_failed_staging_run_stops_the_release(airflow, aws, ledger, tmp_path):
+    ensure_released(airflow, ledger, "process_sales_data")
     jobs_dir = changed_jobs_dir(tmp_path, "failing run")
     script = jobs_dir / "process_sales_data" / "job.py"
     script.write_text(
@@ -104,7 +114,8 @@ def test_a_held_lock_refuses_a_concurrent_release(airflow, ledger):
     assert "locked by rollback_glue_job/manual__other" in run.log
 
 
-def test_self_approval_is_refused(airflow, aws, tmp_path):
+def test_self_approval_is_refused(airflow, aws, ledger, tmp_path):
+    ensure_released(airflow, ledger, "process_sales_data")
     before = glue_job(aws, "process_sales_data-prod")
     # `airflow dags test` triggers as "dag_test": that user's own approval must not promote.
     run = release(
@@ -137,7 +148,8 @@ def test_a_reviewers_recorded_approval_promotes(airflow, aws, ledger, tmp_path):
     assert approvals[-1]["details"]["recorded"] is True
 
 
-def test_a_rejection_leaves_prod_untouched(airflow, aws, tmp_path):
+def test_a_rejection_leaves_prod_untouched(airflow, aws, ledger, tmp_path):
+    ensure_released(airflow, ledger, "process_sales_data")
     before = glue_job(aws, "process_sales_data-prod")
     run = release(
         airflow,
@@ -153,6 +165,7 @@ def test_a_rejection_leaves_prod_untouched(airflow, aws, tmp_path):
 
 
 def test_failed_verification_rolls_prod_back_to_the_previous_release(airflow, aws, ledger, tmp_path):
+    ensure_released(airflow, ledger, "process_sales_data")
     previous = ledger.live("process_sales_data", "prod")
     s3 = aws("s3")
     raw = s3.list_objects_v2(Bucket=PROD_BUCKET, Prefix="raw/sales/")["Contents"]
@@ -181,3 +194,35 @@ def test_failed_verification_rolls_prod_back_to_the_previous_release(airflow, aw
     assert deployments[-1].version == previous.version
     assert deployments[-1].definition == previous.definition
     assert deployments[-2].outcome == "failed"
+
+
+def test_the_default_environments_config_refuses_a_hand_marked_approval(airflow, aws, ledger, tmp_path):
+    """Without GLUE_CICD_ENVIRONMENTS_FILE the strict default applies: marking the approval task
+    successful by hand (as `dags test --mark-success-pattern` does) never promotes."""
+    assert "require_recorded_approval" not in (PROJECT_DIR / "infrastructure" / "environments.yaml").read_text()
+    ensure_released(airflow, ledger, "process_sales_data")
+    before = glue_job(aws, "process_sales_data-prod")
+    run = dags_test(
+        airflow,
+        "release__process_sales_data",
+        mark=SKIP_TESTS_AND_APPROVAL,
+        env={"GLUE_CICD_JOBS_DIR": str(changed_jobs_dir(tmp_path, "hand-marked"))},
+        unset=("GLUE_CICD_ENVIRONMENTS_FILE",),
+    )
+    assert run.state == "failed"
+    assert run.tasks["approval"] == "success"  # marked by hand
+    assert run.tasks["promote_prod"] == "failed"
+    assert "no recorded approval" in run.log
+    assert glue_job(aws, "process_sales_data-prod")["Command"] == before["Command"]
+
+
+def test_one_scenario_runs_alone(tmp_path):
+    """`pytest -k` on one scenario, in a fresh session (its own emulator and Airflow): it sets up
+    the prod state it needs."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:cacheprovider",
+         "-k", "test_the_quality_gate_blocks_a_broken_change", f"--basetemp={tmp_path / 'alone'}"],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=1500, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "1 passed" in result.stdout

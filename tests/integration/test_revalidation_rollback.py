@@ -9,10 +9,10 @@ import uuid
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from support.dag_runs import changed_jobs_dir, dags_test, glue_job
-from support.glue_runs import wait_for_run
 
 from glue_cicd.deploy import normalise
+from support.dag_runs import changed_jobs_dir, dags_test, glue_job
+from support.glue_runs import wait_for_run
 
 PROD_BUCKET = "glue-cicd-data-prod-123456789012"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:glue-cicd-alerts"

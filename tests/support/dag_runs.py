@@ -10,20 +10,23 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-from glue_cicd.local_airflow import dag_run_state, dags_test_command, task_times
+from dev.local_airflow import dag_run_state, dags_test_command, task_times
 from glue_cicd.paths import JOBS_DIR
 
 HITL = Path(__file__).with_name("answer_hitl.py")
 
 
-def dags_test(airflow, dag_id: str, *, mark: str | None = None, conf=None, env=None, answer=None, timeout=900):
+def dags_test(
+    airflow, dag_id: str, *, mark: str | None = None, conf=None, env=None, unset=(), answer=None, timeout=900
+):
     """Run ``airflow dags test``; optionally answer its ``approval`` task from a second process.
 
+    :param env: variables to set for the run; ``unset``: variables to remove.
     :param answer: ``(user, choice)`` to record on the waiting approval, as the API server would.
     :return: the run's state, each task's state, and the command's output.
     """
     log = airflow.logs / f"{dag_id}-{len(list(airflow.logs.iterdir()))}.log"
-    run_env = dict(airflow.env, **(env or {}))
+    run_env = {k: v for k, v in dict(airflow.env, **(env or {})).items() if k not in unset}
     with log.open("w") as out:
         run = subprocess.Popen(
             dags_test_command(dag_id, mark_success=mark, conf=conf),
@@ -68,3 +71,13 @@ def changed_jobs_dir(tmp_path: Path, marker: str) -> Path:
     transforms = target / "process_sales_data" / "transforms.py"
     transforms.write_text(transforms.read_text() + f"\n# {marker}\n")
     return target
+
+
+def ensure_released(airflow, ledger, job: str) -> None:
+    """Prod runs a good release of ``job`` (and of the jobs it reads), releasing it if not, so a
+    scenario that needs prod state can run alone and in any order."""
+    for needed in ("process_sales_data", job) if job != "process_sales_data" else (job,):
+        live = ledger.live(needed, "prod")
+        if live is None or live.outcome in ("failed", "rolled_back"):
+            run = dags_test(airflow, f"release__{needed}", mark="^(test|approval)$")
+            assert run.state == "success", run.log[-3000:]

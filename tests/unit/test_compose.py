@@ -2,7 +2,9 @@
 
 No container engine runs here: ``docker-compose config`` validates the file (interpolation, schema,
 anchors), and the rest compares the parsed file with the code the test suite runs: the emulator's
-CLI, ``airflow_env()``, ``make up``'s users, the environments config.
+CLI (``python -m dev.emulator``, as ``make emulator``), ``airflow_env()``, ``make up``'s users, the
+environments config. The Airflow services' image installs the runtime pins only
+(requirements.txt); the emulator's adds the development ones (requirements-dev.txt: moto).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ DOCKERFILE = PROJECT_DIR / "Dockerfile"
 ENV_EXAMPLE = PROJECT_DIR / ".env.example"
 DOCKERIGNORE = PROJECT_DIR / ".dockerignore"
 REQUIREMENTS = PROJECT_DIR / "requirements.txt"
+REQUIREMENTS_DEV = PROJECT_DIR / "requirements-dev.txt"
 
 IMAGE_PROJECT_DIR = "/opt/airflow"  # the project root inside the image
 SECRETS = ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY")
@@ -40,7 +43,11 @@ AIRFLOW_COMPONENTS = (
 NOT_AIRFLOW = ("postgres", "redis", "aws-emulator")
 LONG_RUNNING = (*AIRFLOW_COMPONENTS, *NOT_AIRFLOW)
 PROJECT_FOLDERS = ("dags", "plugins", "glue_jobs", "expectations", "infrastructure")
-EMULATOR_FOLDERS = ("plugins", "glue_jobs", "infrastructure")  # its code, the sample data, the stack template
+# The emulator (local_aws/), the tooling that loads it with this project (dev/), which reads the
+# specs with the library (plugins/), the sample data (glue_jobs/), the stack template and the
+# emulator's environments config (infrastructure/).
+EMULATOR_FOLDERS = ("dev", "local_aws", "plugins", "glue_jobs", "infrastructure")
+AIRFLOW_IMAGE = "glue-cicd-airflow:local"
 INSTALL_COMPOSE = (
     "docker-compose is not installed, and these tests need it to validate docker-compose.yaml "
     "(no container engine is needed). Install it with `apt-get install -y docker-compose` "
@@ -122,19 +129,28 @@ def airflow_services() -> dict[str, dict]:
 
 
 def emulator_args():
-    """The aws-emulator command parsed by the emulator's own CLI."""
-    from glue_cicd.local_aws.__main__ import parse_args
+    """The aws-emulator command parsed by the emulator's own CLI.
+
+    ``python -m dev.emulator ARGS`` runs ``python -m local_aws`` with the project's stack and
+    samples (the arguments the tests' ``ProjectEmulator`` passes too), then ``ARGS``.
+    """
+    from dev.emulator import emulator_args as project_args
+    from local_aws.__main__ import parse_args
 
     command = services()["aws-emulator"]["command"]
-    assert command[:3] == ["python", "-m", "glue_cicd.local_aws"], command
-    return parse_args(command[3:])
+    assert command[:3] == ["python", "-m", "dev.emulator"], command
+    return parse_args([*project_args(Path("seed")), *command[3:]])
 
 
 def test_the_emulator_runs_the_cli_the_tests_run_listening_on_every_interface():
+    from dev.emulator import STACK_NAME, TEMPLATE
+
     command = services()["aws-emulator"]["command"]
-    assert command == ["python", "-m", "glue_cicd.local_aws", "--host", "0.0.0.0", "--port", "5000"]
+    assert command == ["python", "-m", "dev.emulator", "--host", "0.0.0.0", "--port", "5000"]
     args = emulator_args()
-    assert (args.host, args.no_bootstrap) == ("0.0.0.0", False)
+    # Loaded as the tests' emulator is: the project's stack, and the jobs' samples.
+    assert (args.host, args.template, args.stack_name) == ("0.0.0.0", TEMPLATE, STACK_NAME)
+    assert args.seed_dir is not None
 
 
 def test_the_aws_connection_points_at_the_emulator_service_and_port():
@@ -150,7 +166,7 @@ def test_the_aws_connection_points_at_the_emulator_service_and_port():
 
 def expected_airflow_env(endpoint_url: str) -> dict[str, str]:
     """What ``airflow_env()`` sets (nothing inherited), with the image's project root for the checkout's."""
-    from glue_cicd.local_airflow import airflow_env
+    from dev.local_airflow import airflow_env
 
     with mock.patch.dict(os.environ, clear=True):
         env = airflow_env(Path(IMAGE_PROJECT_DIR), endpoint_url)
@@ -158,14 +174,26 @@ def expected_airflow_env(endpoint_url: str) -> dict[str, str]:
     return {name: value.replace(str(PROJECT_DIR), IMAGE_PROJECT_DIR) for name, value in env.items()}
 
 
+def compose_default(value: str | None) -> str | None:
+    """``value`` as compose sets it when neither .env nor the shell sets the variable it names:
+    ``${NAME:-default}`` (or ``${NAME-default}``) gives ``default``; anything else is itself."""
+    match = re.fullmatch(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}", value or "")
+    return match.group(1) if match else value
+
+
 def test_airflow_services_get_every_variable_airflow_env_sets_with_the_same_values():
     expected = expected_airflow_env(f"http://aws-emulator:{emulator_args().port}")
-    assert {"AIRFLOW__CORE__LOAD_EXAMPLES", "PYTHONPATH", "AIRFLOW_CONN_AWS_DEFAULT"} <= set(expected)
+    assert {"AIRFLOW__CORE__LOAD_EXAMPLES", "GLUE_CICD_ENVIRONMENTS_FILE", "AIRFLOW_CONN_AWS_DEFAULT"} <= set(expected)
+    # The emulator's relaxed environments config, unless .env names another (real AWS).
+    assert expected["GLUE_CICD_ENVIRONMENTS_FILE"] == f"{IMAGE_PROJECT_DIR}/infrastructure/environments.local.yaml"
+    # Airflow puts plugins/ on sys.path itself: the Airflow of the stack sees the sys.path the tests' Airflow sees.
+    assert "PYTHONPATH" not in expected
     connection = json.loads(expected.pop("AIRFLOW_CONN_AWS_DEFAULT"))
     for name, service in airflow_services().items():
         environment = service["environment"]
-        assert {key: environment.get(key) for key in expected} == expected, name
+        assert {key: compose_default(environment.get(key)) for key in expected} == expected, name
         assert json.loads(environment["AIRFLOW_CONN_AWS_DEFAULT"]) == connection, name
+        assert "PYTHONPATH" not in environment, name
 
 
 def test_the_folders_the_environment_names_are_the_checkouts_folders():
@@ -175,7 +203,11 @@ def test_the_folders_the_environment_names_are_the_checkouts_folders():
     emulator = services()["aws-emulator"]
     for folder in EMULATOR_FOLDERS:
         assert f"./{folder}:{IMAGE_PROJECT_DIR}/{folder}" in emulator["volumes"], folder
-    assert emulator["environment"]["PYTHONPATH"] == expected_airflow_env("")["PYTHONPATH"]
+    # `python -m dev.emulator` from the project root, as `make emulator` runs it (the image's working
+    # directory): dev/ puts plugins/ and glue_jobs/ on sys.path itself. A PYTHONPATH, if any, is that root.
+    assert emulator["environment"].get("PYTHONPATH", IMAGE_PROJECT_DIR) == IMAGE_PROJECT_DIR
+    assert emulator.get("working_dir", IMAGE_PROJECT_DIR) == IMAGE_PROJECT_DIR
+    assert set(re.findall(r"^WORKDIR\s+(\S+)", dockerfile(), re.MULTILINE)) <= {IMAGE_PROJECT_DIR}
 
 
 def test_the_official_services_exist_with_healthchecks_and_start_in_order():
@@ -202,12 +234,19 @@ def test_celery_executor_with_redis_postgres_and_the_execution_api():
     assert "AIRFLOW__CELERY__WORKER_CONCURRENCY" in services()["airflow-worker"]["environment"]
 
 
-def test_every_service_but_postgres_and_redis_runs_the_image_our_dockerfile_builds():
+def test_every_service_but_postgres_and_redis_runs_an_image_our_dockerfile_builds():
     for name, service in services().items():
         if name in ("postgres", "redis"):
             continue
-        assert service["build"] == {"context": ".", "dockerfile": "Dockerfile"}, name
-        assert service["image"] == "glue-cicd-airflow:local", name
+        build = {key: value for key, value in service["build"].items() if key != "target"}  # a stage of it
+        assert build == {"context": ".", "dockerfile": "Dockerfile"}, name
+    airflow_build = services()["airflow-apiserver"]["build"]
+    for name, service in airflow_services().items():
+        assert (service["build"], service["image"]) == (airflow_build, AIRFLOW_IMAGE), name
+    # The emulator's image adds the development requirements: another stage, under another name.
+    emulator = services()["aws-emulator"]
+    assert emulator["build"].get("target") != airflow_build.get("target")
+    assert emulator["image"] != AIRFLOW_IMAGE
 
 
 def test_state_lives_and_dies_with_the_stack():
@@ -222,7 +261,7 @@ def test_state_lives_and_dies_with_the_stack():
 
 
 def test_users_are_make_ups_users_and_include_every_prod_approver():
-    from glue_cicd.dev_stack import USERS
+    from dev.up import USERS
     from glue_cicd.spec import load_environments
 
     for name, service in airflow_services().items():
@@ -243,22 +282,77 @@ def dockerfile() -> str:
     return "\n".join(lines).replace("\\\n", " ")
 
 
+STAGE = re.compile(r"^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$", re.MULTILINE | re.IGNORECASE)
+
+
+def image_instructions(service: dict) -> str:
+    """The Dockerfile's instructions that build ``service``'s image: its ``target`` stage (else the
+    last one) after every stage it is built ``FROM``, the first ``FROM`` naming the base image."""
+    text = dockerfile()
+    starts = list(STAGE.finditer(text))
+    assert starts, "the Dockerfile has no FROM"
+    stages = {}  # name (an unnamed stage: its index) -> (what it is built FROM, its instructions)
+    for index, start in enumerate(starts):
+        end = starts[index + 1].start() if index + 1 < len(starts) else len(text)
+        stages[(start.group(2) or str(index)).lower()] = (start.group(1).lower(), text[start.start() : end])
+    name = str(service["build"].get("target", list(stages)[-1])).lower()
+    assert name in stages, f"the Dockerfile has no stage {name!r}"
+    chain = []
+    while name in stages:
+        name, instructions = stages[name]
+        chain.insert(0, instructions)
+    return "\n".join(chain)
+
+
+def airflow_image() -> str:
+    return image_instructions(services()["airflow-apiserver"])
+
+
+def emulator_image() -> str:
+    return image_instructions(services()["aws-emulator"])
+
+
 def test_dockerfile_bases_on_the_airflow_image_of_our_pin_and_python():
     pinned = re.search(r"^apache-airflow==(\S+)$", REQUIREMENTS.read_text(), re.MULTILINE).group(1)
-    base = re.search(r"^FROM (\S+)", dockerfile(), re.MULTILINE).group(1)
-    assert base == f"apache/airflow:{pinned}-python3.11"
+    for text in (airflow_image(), emulator_image()):
+        base = re.search(r"^FROM (\S+)", text, re.MULTILINE).group(1)
+        assert base == f"apache/airflow:{pinned}-python3.11"
 
 
 def test_dockerfile_installs_requirements_and_java_17():
-    text = dockerfile()
-    assert re.search(r"^COPY .*\brequirements\.txt /requirements\.txt$", text, re.MULTILINE)
+    for text in (airflow_image(), emulator_image()):
+        assert re.search(r"^COPY .*\brequirements\.txt /requirements\.txt$", text, re.MULTILINE)
+        assert re.search(r"\bpip install\b[^\n]* -r /requirements\.txt\b", text) or re.search(
+            r"\bpip install\b[^\n]* -r /requirements-dev\.txt\b", text
+        )
+        assert re.search(r"\bapt-get install\b[^\n]*\bopenjdk-17-jre-headless\b", text)
+        assert re.search(r"^ENV JAVA_HOME=/usr/lib/jvm/java-17\b", text, re.MULTILINE)
+
+
+def test_the_airflow_image_installs_the_runtime_requirements_only():
+    """As in production: no moto, no linters; the release's test stage skips what needs them."""
+    text = airflow_image()
     assert re.search(r"\bpip install\b[^\n]* -r /requirements\.txt\b", text)
-    assert re.search(r"\bapt-get install\b[^\n]*\bopenjdk-17-jre-headless\b", text)
-    assert re.search(r"^ENV JAVA_HOME=/usr/lib/jvm/java-17\b", text, re.MULTILINE)
+    assert "requirements-dev" not in text
+    # Airflow puts plugins/ on sys.path itself (see airflow_env()).
+    assert not re.search(r"^ENV\b[^\n]*\bPYTHONPATH=", text, re.MULTILINE)
+
+
+def test_the_emulator_image_adds_the_development_requirements():
+    """moto is the emulator; requirements-dev.txt includes requirements.txt, which must lie beside it."""
+    assert REQUIREMENTS_DEV.read_text().splitlines().count("-r requirements.txt") == 1
+    text = emulator_image()
+    assert re.search(r"^COPY .*\brequirements-dev\.txt /requirements-dev\.txt$", text, re.MULTILINE)
+    assert re.search(r"^COPY .*\brequirements\.txt /requirements\.txt$", text, re.MULTILINE)
+    assert re.search(r"\bpip install\b[^\n]* -r /requirements-dev\.txt\b", text)
 
 
 def test_dockerfile_puts_the_project_where_the_compose_file_says():
-    text = dockerfile()
+    airflow, emulator = airflow_image(), emulator_image()
     for folder in PROJECT_FOLDERS:
-        assert re.search(rf"^COPY .*\b{folder}/ {IMAGE_PROJECT_DIR}/{folder}/$", text, re.MULTILINE), folder
+        assert re.search(rf"^COPY .*\b{folder}/ {IMAGE_PROJECT_DIR}/{folder}/$", airflow, re.MULTILINE), folder
+    for folder in EMULATOR_FOLDERS:
+        assert re.search(rf"^COPY .*\b{folder}/ {IMAGE_PROJECT_DIR}/{folder}/$", emulator, re.MULTILINE), folder
+    for folder in set(EMULATOR_FOLDERS) - set(PROJECT_FOLDERS):  # dev tooling: not shipped with Airflow
+        assert not re.search(rf"\b{folder}/ {IMAGE_PROJECT_DIR}/", airflow), folder
     assert ".env" in DOCKERIGNORE.read_text().split(), "secrets must stay out of the build context"

@@ -27,7 +27,7 @@ from glue_cicd.quality import (
     validate_s3_dataset,
 )
 from glue_runtime import local_spark_session
-from process_sales_data.sample_data import generate_rows
+from process_sales_data.tests.sample_data import generate_rows
 from process_sales_data.transforms import (
     OUTPUT_COLUMNS,
     RAW_SCHEMA,

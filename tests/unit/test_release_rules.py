@@ -7,11 +7,11 @@ import pytest
 from glue_cicd import deploy
 from glue_cicd.approval import ApprovalRefused, check_approval, evidence_markdown
 from glue_cicd.build import Artifact
+from glue_cicd.job_tests import job_tests_key, parse_junit
 from glue_cicd.ledger import Deployment
-from glue_cicd.local_aws.executor import _error_message
 from glue_cicd.rollback import RollbackError, choose_target
 from glue_cicd.spec import load_environments, load_jobs
-from glue_cicd.testing import job_tests_key, parse_junit
+from local_aws.executor import _error_message
 
 APPROVED = {"chosen_options": ["Approve"], "responded_by_user": {"id": "reviewer", "name": "reviewer"}}
 

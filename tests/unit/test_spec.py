@@ -9,8 +9,13 @@ from typing import Any
 import pytest
 import yaml
 
-from glue_cicd.paths import ENVIRONMENTS_FILE, EXPECTATIONS_DIR, JOBS_DIR
-from glue_cicd.spec import SpecError, load_environments, load_job, load_jobs
+from dev import LOCAL_ENVIRONMENTS
+from glue_cicd.paths import EXPECTATIONS_DIR, JOBS_DIR, PROJECT_DIR
+from glue_cicd.spec import Environment, SpecError, load_environments, load_job, load_jobs
+
+# The pipelines' environments config without GLUE_CICD_ENVIRONMENTS_FILE (strict), and the emulator's
+# relaxed copy (the tests' own, see tests/conftest.py).
+DEFAULT_ENVIRONMENTS = PROJECT_DIR / "infrastructure" / "environments.yaml"
 
 ENVIRONMENTS = {
     "environments": {
@@ -576,8 +581,22 @@ def test_bad_environments(tmp_path, config, expected):
     not all((EXPECTATIONS_DIR / f"{suite}.json").is_file() for suite in SUITES),
     reason="the real jobs' suites (expectations/clean_sales.json, daily_sales.json) are not written yet",
 )
-def test_real_jobs_load():
-    specs, errors = load_jobs(JOBS_DIR, load_environments(ENVIRONMENTS_FILE))
+@pytest.mark.parametrize("environments_file", [DEFAULT_ENVIRONMENTS, LOCAL_ENVIRONMENTS], ids=["default", "local"])
+def test_real_jobs_load(environments_file):
+    specs, errors = load_jobs(JOBS_DIR, load_environments(environments_file))
 
     assert errors == {}
     assert {"process_sales_data", "daily_sales_summary"} <= set(specs)
+
+
+def test_the_default_environments_are_strict_and_the_emulators_differ_only_in_relaxed_settings():
+    default, local = load_environments(DEFAULT_ENVIRONMENTS), load_environments(LOCAL_ENVIRONMENTS)
+    strict = Environment.model_fields
+    for env in default.environments.values():
+        assert env.require_recorded_approval is True, env.name
+        assert env.glue_poll_seconds == strict["glue_poll_seconds"].default, env.name
+    assert local["prod"].require_recorded_approval is False
+    relaxed = {"require_recorded_approval", "glue_poll_seconds"}
+    assert local.model_dump(exclude={"environments"}) == default.model_dump(exclude={"environments"})
+    for name, env in default.environments.items():
+        assert local[name].model_dump(exclude=relaxed) == env.model_dump(exclude=relaxed), name

@@ -6,7 +6,7 @@ import pytest
 
 from daily_sales_summary import job
 from daily_sales_summary.transforms import get_output_schema, summarise
-from process_sales_data.sample_data import generate_rows
+from process_sales_data.tests.sample_data import generate_rows
 from process_sales_data.transforms import RAW_SCHEMA, transform_data, write_clean_sales
 from process_sales_data.transforms import get_output_schema as clean_schema
 

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from process_sales_data.sample_data import COLUMNS, generate_rows
+from process_sales_data.tests.sample_data import COLUMNS, generate_rows
 from process_sales_data.transforms import (
     RAW_SCHEMA,
     REJECTION_REASONS,

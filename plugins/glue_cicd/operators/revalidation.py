@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
 from airflow.sdk import BaseOperator
 
-from glue_cicd.operators.release import XCOM_FAILURE, ReleaseOperator
+from glue_cicd.operators.base import XCOM_FAILURE, JobOperator
 
 
 def prod_datasets() -> list[dict[str, str]]:
@@ -30,7 +29,7 @@ class ListProdDatasetsOperator(BaseOperator):
         return datasets
 
 
-class RevalidateDatasetOperator(ReleaseOperator):
+class RevalidateDatasetOperator(JobOperator):
     """Validate the latest prod data of one output dataset with its suite.
 
     Stores the result JSON in the prod data bucket and a ``revalidation`` ledger entry. A failed
@@ -47,8 +46,8 @@ class RevalidateDatasetOperator(ReleaseOperator):
         super().__init__(**kwargs)
         self.dataset = dataset
 
-    def execute(self, context) -> dict[str, Any]:
-        from glue_cicd.aws import client
+    def perform(self, context) -> dict[str, Any]:
+        from glue_cicd.errors import Refusal
         from glue_cicd.quality import DatasetUnavailableError, describe_failure, validate_s3_dataset
 
         environments, specs = self.load()
@@ -58,10 +57,10 @@ class RevalidateDatasetOperator(ReleaseOperator):
         live = ledger.live(self.job, "prod")
         version = live.version if live else "never released"
         name = f"{self.job}.{self.dataset} (release {version})"
-        s3 = client(prod, "s3")
+        store = self.store(prod)
         problem = None
         try:
-            quality = validate_s3_dataset(s3, output.path_in(prod), output.format, output.suite)
+            quality = validate_s3_dataset(store.conn, output.path_in(prod), output.format, output.suite)
             self.log.info("%s", quality.summary())
             result = quality.to_dict()
             if not quality.success:
@@ -72,8 +71,7 @@ class RevalidateDatasetOperator(ReleaseOperator):
             result = {"dataset": output.path_in(prod), "suite": output.suite, "success": False, "passed": 0,
                       "failed": 0, "row_count": 0, "failures": [], "error": str(exc)}  # fmt: skip
         key = f"_quality/revalidation/{self.job}/{self.dataset}/{context['run_id']}.json".replace(":", "-")
-        s3.put_object(Bucket=prod.data_bucket, Key=key, Body=json.dumps(result, indent=2).encode())
-        result_uri = f"s3://{prod.data_bucket}/{key}"
+        result_uri = store.put_json(prod.data_bucket, key, result)
         ledger.record(
             self.job,
             "revalidation",
@@ -86,7 +84,7 @@ class RevalidateDatasetOperator(ReleaseOperator):
             result_uri=result_uri,
         )
         if problem:
-            self.fail(context, f"{problem}. Results: {result_uri}")
+            raise Refusal(f"{problem}. Results: {result_uri}")
         return {k: result[k] for k in ("dataset", "suite", "success", "passed", "failed", "row_count")}
 
 

@@ -11,10 +11,11 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from glue_cicd.errors import Refusal
 from glue_cicd.paths import PROJECT_DIR
 
 
-class JobTestsFailed(RuntimeError):
+class JobTestsFailed(Refusal):
     """The job's tests failed or could not run; the release stops."""
 
 

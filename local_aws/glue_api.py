@@ -18,7 +18,7 @@ from moto.glue.exceptions import (
 )
 from moto.glue.responses import GlueResponse
 
-from glue_cicd.local_aws.executor import ConcurrentRunsError, LocalGlueExecutor, RunFailure, RunNotFoundError
+from local_aws.executor import ConcurrentRunsError, LocalGlueExecutor, RunFailure, RunNotFoundError
 
 # JobUpdate member -> FakeJob attribute. UpdateJob replaces the whole definition, so a member
 # left out of the request is reset, exactly as on AWS.

@@ -12,9 +12,9 @@ import signal
 import sys
 import threading
 
-from glue_cicd.local_airflow import AirflowStandalone, airflow_env
-from glue_cicd.local_aws.process import EmulatorProcess
-from glue_cicd.paths import PROJECT_DIR
+from dev import PROJECT_DIR
+from dev.emulator import ProjectEmulator
+from dev.local_airflow import AirflowStandalone, airflow_env
 
 STATE_DIR = PROJECT_DIR / ".local" / "up"
 USERS = ("admin:admin", "reviewer:admin")
@@ -30,7 +30,7 @@ def main() -> int:
         signal.signal(signum, lambda *_: stop.set())
     print(f"Starting the local AWS emulator on port {emulator_port} ...", flush=True)
     try:
-        emulator = EmulatorProcess(port=emulator_port, log_file=STATE_DIR / "emulator.log").start()
+        emulator = ProjectEmulator(port=emulator_port, log_file=STATE_DIR / "emulator.log").start()
     except RuntimeError as exc:
         print(f"error: {exc}; is port {emulator_port} free? (set GLUE_CICD_EMULATOR_PORT)", file=sys.stderr)
         return 2

@@ -14,10 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from glue_cicd.local_airflow import airflow_env, dag_run_state, dags_test_command, migrate, task_times
-from glue_cicd.local_aws.bootstrap import client
-from glue_cicd.local_aws.process import EmulatorProcess
-from glue_cicd.paths import JOBS_DIR, PROJECT_DIR
+from dev import LOCAL_ENVIRONMENTS, PROJECT_DIR
+from dev.emulator import ProjectEmulator
+from dev.local_airflow import airflow_env, dag_run_state, dags_test_command, migrate, task_times
+from glue_cicd.paths import JOBS_DIR
+from local_aws.bootstrap import client
 
 STATE_DIR = PROJECT_DIR / ".local" / "demo"
 APPROVAL = "^approval$"
@@ -66,7 +67,7 @@ def live_in_prod(endpoint_url: str) -> None:
     from glue_cicd.ledger import Ledger
     from glue_cicd.spec import load_environments, load_jobs
 
-    environments = load_environments()
+    environments = load_environments(LOCAL_ENVIRONMENTS)
     specs, _ = load_jobs(environments=environments)
     ledger = Ledger(client("dynamodb", endpoint_url, environments["prod"].region), environments.ledger_table)
     print("\nLive in prod, from the release ledger:")
@@ -83,7 +84,7 @@ def main() -> int:
     STATE_DIR.mkdir(parents=True)
     airflow_home = STATE_DIR / "airflow"
     print("Starting the local AWS emulator ...")
-    with EmulatorProcess(log_file=STATE_DIR / "emulator.log") as emulator:
+    with ProjectEmulator(log_file=STATE_DIR / "emulator.log") as emulator:
         env = airflow_env(airflow_home, emulator.endpoint_url)
         print(f"Emulator on {emulator.endpoint_url}; preparing Airflow's metadata database in {airflow_home} ...")
         migrate(env)

@@ -6,8 +6,8 @@ import logging
 import threading
 from pathlib import Path
 
-from glue_cicd.local_aws import glue_api, logs_api
-from glue_cicd.local_aws.executor import LocalGlueExecutor
+from local_aws import glue_api, logs_api
+from local_aws.executor import LocalGlueExecutor
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""A local Airflow (SQLite) wired to this project and to an AWS endpoint: for the demo, ``make up``
+"""A local Airflow (SQLite) wired to this project and to the emulator: for the demo, ``make up``
 and tests. Everything is set through environment variables, as in any Airflow deployment."""
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from glue_cicd.paths import PROJECT_DIR
+from dev import LOCAL_ENVIRONMENTS, PROJECT_DIR
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 
 
 def airflow_env(airflow_home: Path, endpoint_url: str, region: str = "us-east-1") -> dict[str, str]:
-    """Environment for Airflow commands: this project's DAGs and an ``aws_default`` connection to ``endpoint_url``."""
+    """Environment for Airflow commands: this project's DAGs, the emulator's environments config and an
+    ``aws_default`` connection to ``endpoint_url``. Airflow puts the plugins folder on ``sys.path``."""
     connection = {
         "conn_type": "aws",
         "login": "testing",
@@ -37,7 +38,7 @@ def airflow_env(airflow_home: Path, endpoint_url: str, region: str = "us-east-1"
         AIRFLOW_CONN_AWS_DEFAULT=json.dumps(connection),
         AWS_DEFAULT_REGION=region,
         GX_ANALYTICS_ENABLED="false",
-        PYTHONPATH=os.pathsep.join([str(PROJECT_DIR / "plugins"), str(PROJECT_DIR / "glue_jobs")]),
+        GLUE_CICD_ENVIRONMENTS_FILE=str(LOCAL_ENVIRONMENTS),
         # `airflow standalone` starts its components as `airflow ...` from PATH: this environment's.
         PATH=os.pathsep.join([str(Path(AIRFLOW).parent), os.environ.get("PATH", "")]),
     )

@@ -1,4 +1,4 @@
-"""``python -m glue_cicd.local_aws``: run the emulator until interrupted."""
+"""``python -m local_aws``: run the emulator until interrupted."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import sys
 import threading
 from pathlib import Path
 
-from glue_cicd.local_aws.bootstrap import BootstrapError, bootstrap
-from glue_cicd.local_aws.server import REGION, Emulator, EmulatorError
+from local_aws.bootstrap import BootstrapError, create_stack, seed_objects
+from local_aws.server import REGION, Emulator, EmulatorError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m glue_cicd.local_aws",
+        prog="python -m local_aws",
         description="Local AWS emulator: S3, IAM, STS, DynamoDB, SNS, SQS, CloudWatch Logs, "
         "CloudFormation, Secrets Manager and Glue, whose job runs really execute on local PySpark.",
     )
@@ -29,7 +29,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="real seconds in one minute of a Glue job Timeout (default 60)",
     )
     parser.add_argument("--workdir", type=Path, help="where job runs keep their files (default: a temporary folder)")
-    parser.add_argument("--no-bootstrap", action="store_true", help="start empty: no stack, no sample data")
+    parser.add_argument(
+        "--template", type=Path, help="a CloudFormation template to create as a stack once the emulator is up"
+    )
+    parser.add_argument("--stack-name", default="local", help="the stack's name (default: local)")
+    parser.add_argument(
+        "--seed-dir", type=Path, help="upload each file <seed-dir>/<bucket>/<key> as an object (after the stack)"
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
@@ -52,8 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        if not args.no_bootstrap:
-            bootstrap(emulator.endpoint_url, REGION)
+        if args.template:
+            create_stack(emulator.endpoint_url, REGION, args.template, args.stack_name)
+        if args.seed_dir:
+            seed_objects(emulator.endpoint_url, REGION, args.seed_dir)
     except BootstrapError as exc:
         print(f"error: bootstrap failed: {exc}", file=sys.stderr)
         emulator.stop()

@@ -1,4 +1,4 @@
-"""Run the emulator as a child process (tests, ``make up``, the demo and benchmarks)."""
+"""Run the emulator as a child process and wait until it is ready."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ import sys
 import time
 from pathlib import Path
 
-from glue_cicd.paths import PROJECT_DIR
-
 READY = "AWS emulator ready on "
+# The folder holding this package, so ``python -m local_aws`` finds it from any working directory.
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
 class EmulatorProcess:
-    """``python -m glue_cicd.local_aws`` in a child process, ready once it has bootstrapped.
+    """``python -m local_aws`` in a child process, ready once it has bootstrapped.
 
     :param port: port to listen on; 0 picks a free one.
-    :param args: more command-line arguments (``--seconds-per-minute 1``, ...).
+    :param args: more command-line arguments (``--template``, ``--seed-dir``, ...).
     :param log_file: where its output goes (inherited stderr when None).
     :param startup_timeout: seconds to wait for it to be ready.
     :param env: environment variables to set or override for the child.
@@ -44,11 +44,11 @@ class EmulatorProcess:
 
     def start(self) -> EmulatorProcess:
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_DIR / "plugins"), str(PROJECT_DIR / "glue_jobs")])
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
         env.update(self.env)
         stderr = open(self.log_file, "ab") if self.log_file else None  # noqa: SIM115 - lives with the process
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "glue_cicd.local_aws", "--port", str(self.port), *self.args],
+            [sys.executable, "-m", "local_aws", "--port", str(self.port), *self.args],
             stdout=subprocess.PIPE,
             stderr=stderr,
             stdin=subprocess.DEVNULL,

@@ -1,0 +1,98 @@
+"""What every pipeline operator shares: the job's spec and environments, the hooks, the failure policy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+if TYPE_CHECKING:
+    from glue_cicd.hooks.artifacts import ArtifactStoreHook
+    from glue_cicd.hooks.glue_jobs import GlueJobDefinitionHook
+    from glue_cicd.hooks.ledger import LedgerHook
+    from glue_cicd.spec import Environment, EnvironmentsConfig, JobSpec
+
+# The XCom key under which a task records why it failed (for the rollback report and alerts).
+XCOM_FAILURE = "failure"
+
+
+class JobOperator(BaseOperator):
+    """Base of the pipeline's operators: one job, loaded when the task runs.
+
+    Subclasses implement :meth:`perform`. A :class:`~glue_cicd.errors.Refusal` it raises (a failed
+    check, a refused change) fails the task without retry, its message recorded under the
+    ``failure`` XCom key; anything else (a transient AWS error) is retried as the task allows.
+
+    :param job: the job's name (its folder under ``glue_jobs/``).
+    """
+
+    template_fields: Sequence[str] = ("job",)
+    ui_color = "#e8f0fe"
+
+    def __init__(self, *, job: str, **kwargs):
+        super().__init__(**kwargs)
+        self.job = job
+
+    def execute(self, context) -> Any:
+        from glue_cicd.errors import Refusal
+
+        try:
+            return self.perform(context)
+        except Refusal as exc:
+            context["ti"].xcom_push(key=XCOM_FAILURE, value=str(exc))
+            raise AirflowFailException(str(exc)) from exc
+
+    def perform(self, context) -> Any:
+        raise NotImplementedError
+
+    def load(self) -> tuple[EnvironmentsConfig, dict[str, JobSpec]]:
+        """The environments config and the valid job specs; refuses an unknown or invalid job."""
+        from glue_cicd.errors import Refusal
+        from glue_cicd.spec import load_environments, load_jobs
+
+        environments = load_environments()
+        specs, errors = load_jobs(environments=environments)
+        if self.job not in specs:
+            reason = next(
+                (str(e) for p, e in errors.items() if p.parent.name == self.job),
+                f"no such job; known jobs: {', '.join(sorted(specs)) or 'none'}",
+            )
+            raise Refusal(f"job {self.job!r}: {reason}")
+        return environments, specs
+
+    @staticmethod
+    def ledger(environments: EnvironmentsConfig) -> LedgerHook:
+        from glue_cicd.hooks.ledger import LedgerHook
+
+        prod = environments["prod"]
+        return LedgerHook(aws_conn_id=prod.aws_conn_id, region_name=prod.region, table=environments.ledger_table)
+
+    @staticmethod
+    def glue(env: Environment) -> GlueJobDefinitionHook:
+        from glue_cicd.hooks.glue_jobs import GlueJobDefinitionHook
+
+        return GlueJobDefinitionHook(aws_conn_id=env.aws_conn_id, region_name=env.region)
+
+    @staticmethod
+    def store(env: Environment) -> ArtifactStoreHook:
+        from glue_cicd.hooks.artifacts import ArtifactStoreHook
+
+        return ArtifactStoreHook(aws_conn_id=env.aws_conn_id, region_name=env.region)
+
+    @staticmethod
+    def run_ref(context) -> str:
+        """This DAG run, as the ledger names it (lock owner, event source)."""
+        return f"{context['dag'].dag_id}/{context['run_id']}"
+
+    @staticmethod
+    def triggered_by(context) -> str | None:
+        return getattr(context["dag_run"], "triggering_user_name", None)
+
+
+def artifact_from(data: dict[str, Any]):
+    """The :class:`~glue_cicd.build.Artifact` a build task returned."""
+    from glue_cicd.build import Artifact
+
+    return Artifact(data["job"], data["version"], data["sha256"], data["bucket"], data.get("git_sha"))

@@ -1,0 +1,64 @@
+"""Evidence: what a reviewer needs to answer the approval, as the request's Markdown body."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from glue_cicd.operators.base import JobOperator, artifact_from
+
+
+class ApprovalEvidenceOperator(JobOperator):
+    """Gather the release's evidence: tests, quality, the definition diff against prod, durations.
+
+    :param artifact: the build task's result (``build.output``).
+    :param tests: the test task's report.
+    :param quality: the staging quality gate's results.
+    :param staging_run_id: the staging Glue run's id.
+    :return: the approval request's ``subject`` and Markdown ``body``, one XCom each.
+    """
+
+    template_fields: Sequence[str] = ("job", "artifact", "tests", "quality", "staging_run_id")
+
+    def __init__(
+        self,
+        *,
+        artifact: Any,
+        tests: Any = None,
+        quality: Any = None,
+        staging_run_id: Any = None,
+        **kwargs,
+    ):
+        kwargs.setdefault("multiple_outputs", True)
+        super().__init__(**kwargs)
+        self.artifact = artifact
+        self.tests = tests
+        self.quality = quality
+        self.staging_run_id = staging_run_id
+
+    def perform(self, context) -> dict[str, str]:
+        from glue_cicd import deploy
+        from glue_cicd.approval import evidence_markdown
+
+        environments, specs = self.load()
+        artifact = artifact_from(self.artifact)
+        staging, prod = environments["staging"], environments["prod"]
+        prod_glue = self.glue(prod)
+        prod_name = prod.glue_job_name(self.job)
+        desired = deploy.render_definition(specs[self.job], prod, artifact, specs)
+        live = self.ledger(environments).live(self.job, "prod")
+        staging_seconds = None
+        if self.staging_run_id:
+            staging_seconds = self.glue(staging).run_seconds(staging.glue_job_name(self.job), self.staging_run_id)
+        body = evidence_markdown(
+            job=self.job,
+            artifact=artifact.to_dict(),
+            definition_diff=deploy.diff(prod_glue.live_definition(prod_name), desired),
+            tests=self.tests or {},
+            quality=self.quality or [],
+            staging_seconds=staging_seconds,
+            prod_last_seconds=prod_glue.last_successful_seconds(prod_name),
+            prod_version=live.version if live else None,
+            triggered_by=self.triggered_by(context),
+        )
+        return {"subject": f"Promote {self.job} {artifact.version} to prod?", "body": body}

@@ -1,0 +1,31 @@
+"""Glue runs of a deployed job, awaited by the triggerer: a running job holds no worker slot."""
+
+from __future__ import annotations
+
+import math
+
+from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
+
+from glue_cicd.spec import Environment
+
+
+def glue_run(task_id: str, env: Environment, job: str, **kwargs) -> GlueJobOperator:
+    """A run of ``job`` as deployed in ``env`` (no config update), deferred while it runs, with the
+    driver's log forwarded to the task log. A failed run fails the task without retry (Glue's
+    ``MaxRetries`` is the job's own retry policy); returns the run id.
+    """
+    return GlueJobOperator(
+        task_id=task_id,
+        job_name=env.glue_job_name(job),
+        aws_conn_id=env.aws_conn_id,
+        region_name=env.region,
+        update_config=False,
+        verbose=True,
+        stop_job_run_on_kill=True,
+        deferrable=True,
+        waiter_delay=max(1, math.ceil(env.glue_poll_seconds)),
+        # Long enough for the longest run a spec allows (timeout_minutes <= 7 days).
+        waiter_max_attempts=math.ceil(7 * 24 * 3600 / max(1, math.ceil(env.glue_poll_seconds))) + 1,
+        retries=0,
+        **kwargs,
+    )
