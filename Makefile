@@ -44,7 +44,7 @@ e2e: $(STAMP)
 
 BENCHMARKS := parse_cost emulator_overhead release_lead_time gate_throughput waiting_approvals
 bench: $(STAMP)
-	@for name in $(BENCHMARKS); do echo "== bench/$$name.py"; $(BIN)/python bench/$$name.py || exit 1; echo; done
+	@for name in $(BENCHMARKS); do echo "== bench/$$name.py"; $(BIN)/python -m bench.$$name || exit 1; echo; done
 
 up: $(STAMP)
 	$(BIN)/python -m dev.up

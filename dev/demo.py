@@ -7,6 +7,7 @@ a deliberately broken change that the quality gate blocks, and prints what prod 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,6 @@ from dev import LOCAL_ENVIRONMENTS, PROJECT_DIR
 from dev.emulator import ProjectEmulator
 from dev.local_airflow import airflow_env, dag_run_state, dags_test_command, migrate, task_times
 from glue_cicd.paths import JOBS_DIR
-from local_aws.bootstrap import client
 
 STATE_DIR = PROJECT_DIR / ".local" / "demo"
 APPROVAL = "^approval$"
@@ -63,13 +63,16 @@ def broken_jobs_dir(workdir: Path) -> Path:
     return target
 
 
-def live_in_prod(endpoint_url: str) -> None:
-    from glue_cicd.ledger import Ledger
+def live_in_prod(env: dict[str, str]) -> None:
+    """What prod runs per job, read from the ledger through the same connection Airflow used."""
+    os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = env["AIRFLOW_CONN_AWS_DEFAULT"]
+    from glue_cicd.hooks.ledger import LedgerHook
     from glue_cicd.spec import load_environments, load_jobs
 
     environments = load_environments(LOCAL_ENVIRONMENTS)
     specs, _ = load_jobs(environments=environments)
-    ledger = Ledger(client("dynamodb", endpoint_url, environments["prod"].region), environments.ledger_table)
+    prod = environments["prod"]
+    ledger = LedgerHook(aws_conn_id=prod.aws_conn_id, region_name=prod.region, table=environments.ledger_table)
     print("\nLive in prod, from the release ledger:")
     for job in specs:
         live = ledger.live(job, "prod")
@@ -106,7 +109,7 @@ def main() -> int:
         states = {task: state for task, state, _ in task_times(airflow_home, "release__process_sales_data")}
         blocked = not ok and states.get("quality_gate") == "failed"
         print("  -> blocked by the quality gate, prod untouched" if blocked else "  -> NOT blocked as expected")
-        live_in_prod(emulator.endpoint_url)
+        live_in_prod(env)
     return 0 if all(results) and blocked else 1
 
 

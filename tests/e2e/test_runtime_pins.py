@@ -18,7 +18,7 @@ PROBE = """
 import importlib.util, json, os
 import airflow  # noqa: F401 - sets up sys.path
 from airflow.dag_processing.dagbag import DagBag
-bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"], include_examples=False)
+bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
 print(json.dumps({
     "dags": sorted(bag.dag_ids),
     "errors": {os.path.basename(k): v for k, v in bag.import_errors.items()},
