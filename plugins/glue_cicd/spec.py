@@ -335,8 +335,12 @@ class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key_node.tag != "tag:yaml.org,2002:merge" and isinstance(key, Hashable):
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            # A plain scalar's text is its key (no need to build it twice); other keys are built.
+            is_text = isinstance(key_node, yaml.ScalarNode) and key_node.tag == "tag:yaml.org,2002:str"
+            key = key_node.value if is_text else self.construct_object(key_node, deep=deep)
+            if isinstance(key, Hashable):
                 if key in seen:
                     raise yaml.constructor.ConstructorError(
                         "while reading a mapping", node.start_mark, f"repeated key {key!r}", key_node.start_mark

@@ -101,8 +101,9 @@ def test_a_rollback_to_an_unreleased_version_is_refused(emulator):
 
 
 class _Raises(JobOperator):
-    def __init__(self, *, error: Exception, **kwargs):
+    def __init__(self, *, job: str, error: Exception, **kwargs):
         super().__init__(**kwargs)
+        self.job = job
         self.error = error
 
     def perform(self, context):

@@ -25,15 +25,14 @@ class JobOperator(BaseOperator):
     check, a refused change) fails the task without retry, its message recorded under the
     ``failure`` XCom key; anything else (a transient AWS error) is retried as the task allows.
 
-    :param job: the job's name (its folder under ``glue_jobs/``).
+    Each subclass takes ``job`` (the job's name, its folder under ``glue_jobs/``) in its own
+    ``__init__``: Airflow copies the DAG's params once per ``__init__`` level, and DAG files
+    declare many of these tasks, so the hierarchy stays flat.
     """
 
     template_fields: Sequence[str] = ("job",)
     ui_color = "#e8f0fe"
-
-    def __init__(self, *, job: str, **kwargs):
-        super().__init__(**kwargs)
-        self.job = job
+    job: str
 
     def execute(self, context) -> Any:
         from glue_cicd.errors import Refusal

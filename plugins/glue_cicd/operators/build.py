@@ -19,8 +19,9 @@ class BuildArtifactOperator(JobOperator):
 
     template_fields: Sequence[str] = ("job", "git_ref")
 
-    def __init__(self, *, git_ref: str | None = None, **kwargs):
+    def __init__(self, *, job: str, git_ref: str | None = None, **kwargs):
         super().__init__(**kwargs)
+        self.job = job
         self.git_ref = git_ref
 
     def perform(self, context) -> dict[str, Any]:

@@ -23,8 +23,9 @@ class DeployGlueJobOperator(JobOperator):
     template_fields: Sequence[str] = ("job", "environment", "artifact", "allow_drift")
     kind = "deployment"
 
-    def __init__(self, *, environment: str, artifact: Any, allow_drift: Any = False, **kwargs):
+    def __init__(self, *, job: str, environment: str, artifact: Any, allow_drift: Any = False, **kwargs):
         super().__init__(**kwargs)
+        self.job = job
         self.environment = environment
         self.artifact = artifact
         self.allow_drift = allow_drift
@@ -86,8 +87,8 @@ class PromoteOperator(DeployGlueJobOperator):
     template_fields: Sequence[str] = (*DeployGlueJobOperator.template_fields, "approval")
     kind = "promotion"
 
-    def __init__(self, *, approval: Any, **kwargs):
-        super().__init__(environment="prod", **kwargs)
+    def __init__(self, *, job: str, approval: Any, **kwargs):
+        super().__init__(job=job, environment="prod", **kwargs)
         self.approval = approval
 
     def before_deploy(self, context, environments, artifact) -> None:

@@ -23,6 +23,7 @@ class ApprovalEvidenceOperator(JobOperator):
     def __init__(
         self,
         *,
+        job: str,
         artifact: Any,
         tests: Any = None,
         quality: Any = None,
@@ -31,6 +32,7 @@ class ApprovalEvidenceOperator(JobOperator):
     ):
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
+        self.job = job
         self.artifact = artifact
         self.tests = tests
         self.quality = quality

@@ -24,8 +24,9 @@ class JobTestsOperator(JobOperator):
 
     template_fields: Sequence[str] = ("job", "artifact", "git_ref")
 
-    def __init__(self, *, artifact: Any, git_ref: str | None = None, **kwargs):
+    def __init__(self, *, job: str, artifact: Any, git_ref: str | None = None, **kwargs):
         super().__init__(**kwargs)
+        self.job = job
         self.artifact = artifact
         self.git_ref = git_ref
 

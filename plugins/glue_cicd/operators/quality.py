@@ -22,8 +22,9 @@ class QualityGateOperator(JobOperator):
     template_fields: Sequence[str] = ("job", "environment", "artifact")
     ui_color = "#e6f4ea"
 
-    def __init__(self, *, environment: str, artifact: Any, **kwargs):
+    def __init__(self, *, job: str, environment: str, artifact: Any, **kwargs):
         super().__init__(**kwargs)
+        self.job = job
         self.environment = environment
         self.artifact = artifact
 

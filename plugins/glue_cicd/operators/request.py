@@ -16,9 +16,10 @@ class ReleaseRequestOperator(JobOperator):
     ``allow_drift``.
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, job: str, **kwargs):
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
+        self.job = job
 
     def perform(self, context) -> dict[str, Any]:
         from glue_cicd.build import resolve_git_ref

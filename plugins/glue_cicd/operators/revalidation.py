@@ -42,8 +42,9 @@ class RevalidateDatasetOperator(JobOperator):
     template_fields: Sequence[str] = ("job", "dataset")
     ui_color = "#e6f4ea"
 
-    def __init__(self, *, dataset: str, **kwargs):
+    def __init__(self, *, job: str, dataset: str, **kwargs):
         super().__init__(**kwargs)
+        self.job = job
         self.dataset = dataset
 
     def perform(self, context) -> dict[str, Any]:

@@ -20,9 +20,10 @@ class RollbackCheckOperator(JobOperator):
 
     template_fields: Sequence[str] = ("job", "environment", "version")
 
-    def __init__(self, *, environment: str, version: str = "", **kwargs):
+    def __init__(self, *, job: str, environment: str, version: str = "", **kwargs):
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
+        self.job = job
         self.environment = environment
         self.version = version
 
@@ -65,6 +66,7 @@ class RollbackOperator(JobOperator):
     def __init__(
         self,
         *,
+        job: str,
         environment: str,
         version: str = "",
         artifact: Any = None,
@@ -73,6 +75,7 @@ class RollbackOperator(JobOperator):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.job = job
         self.environment = environment
         self.version = version
         self.artifact = artifact
