@@ -14,7 +14,7 @@ help:
 	@echo "make demo      run releases of the sales jobs on the local AWS emulator (airflow dags test)"
 	@echo "make test      lint, then the whole test suite"
 	@echo "make up        local AWS emulator + Airflow standalone with this project's DAGs (Ctrl-C stops)"
-	@echo "make e2e       the approval flow through a real Airflow API server (two users, REST)"
+	@echo "make e2e       end-to-end: real Airflow servers, the README CI recipe, the runtime pins alone"
 	@echo "make bench     the benchmarks in bench/ (ratios measured in one run; about 12 minutes)"
 	@echo "make emulator  only the local AWS emulator on http://127.0.0.1:5000"
 	@echo "make lint      ruff (with Airflow's AIR rules)"
