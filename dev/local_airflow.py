@@ -3,6 +3,7 @@ and tests. Everything is set through environment variables, as in any Airflow de
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -131,11 +132,12 @@ class AirflowStandalone:
         if process is None or process.poll() is not None:
             return
         os.killpg(process.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        # standalone can exit before its components do (a scheduler was once left running): end the group.
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        process.wait()
 
 
 def free_port() -> int:
