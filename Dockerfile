@@ -1,9 +1,11 @@
 # Two images, two targets:
 #   airflow   what Airflow runs: the official Airflow image, the runtime pins (requirements.txt),
 #             Java 17 for local PySpark (each job's own tests in the release's test stage), and
-#             the pipeline's folders (dags, plugins, glue_jobs, expectations, infrastructure).
+#             the pipeline's folders (dags, plugins, glue_jobs, expectations, infrastructure) and
+#             local_runtime (localglue: catalog reads for job code run off Glue, as in the test stage).
 #   emulator  the local AWS emulator for a team's stack: the airflow image plus the development
 #             pins (requirements-dev.txt: moto) and the emulator (local_aws/, dev/). Never deployed.
+#             Its job runs import local_runtime/, which it has from the airflow stage beside local_aws/.
 #
 # Inside the images /opt/airflow is the project root, laid out like the checkout, so
 # glue_cicd.paths finds everything where it does outside. docker-compose.yaml also mounts those
@@ -41,6 +43,7 @@ RUN grep -qxF "apache-airflow==${AIRFLOW_VERSION}" /requirements.txt \
 COPY --chown=airflow:0 dags/ /opt/airflow/dags/
 COPY --chown=airflow:0 plugins/ /opt/airflow/plugins/
 COPY --chown=airflow:0 glue_jobs/ /opt/airflow/glue_jobs/
+COPY --chown=airflow:0 local_runtime/ /opt/airflow/local_runtime/
 COPY --chown=airflow:0 expectations/ /opt/airflow/expectations/
 COPY --chown=airflow:0 infrastructure/ /opt/airflow/infrastructure/
 # Airflow puts plugins/ on sys.path itself: no PYTHONPATH.

@@ -4,7 +4,7 @@ Generates raw sales rows (all valid), runs the real process_sales_data job on th
 PySpark, uploads its Parquet output to the emulator's S3, then times, alternating in one process
 after one warm-up each (median of ``--repetitions``):
 
-- the gate: ``validate_s3_dataset`` with the ``clean_sales`` suite, as the quality_gate task does;
+- the gate: ``validate_s3_dataset`` with the ``clean_sales`` suite, as the audit tasks do;
 - the baseline: the same objects read with boto3 (in parallel, as the gate does) + pyarrow and
   the suite's 20 checks written as plain vectorised pandas.
 

@@ -1,7 +1,8 @@
 """Roll a Glue job back to an earlier release, on demand, from the release ledger.
 
-Restores the artifact and the full job definition of the chosen release (default: the one before
-the live release) under the environment's lock. A prod rollback needs a human approval, like a
+Restores the chosen release (default: the one before the live release) under the environment's
+lock: its data first (the catalog pointed back at the generations it published; publishes after
+it undone), then its artifact and full job definition. A prod rollback needs a human approval, like a
 release. Wiring only.
 """
 
@@ -24,7 +25,7 @@ JOB, ENVIRONMENT = "{{ params.job }}", "{{ params.environment }}"
 
 with DAG(
     dag_id="rollback_glue_job",
-    description="Restore an earlier release of a Glue job (script and definition) from the ledger",
+    description="Restore an earlier release of a Glue job (data, script and definition) from the ledger",
     doc_md=__doc__,
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
@@ -52,8 +53,8 @@ with DAG(
         env=environments["prod"],
         subject=f"Roll back {JOB} in {ENVIRONMENT} to {{{{ ti.xcom_pull(task_ids='check_request', key='target') }}}}?",
         body="Live version: `{{ ti.xcom_pull(task_ids='check_request', key='current') }}`; restores "
-        "`{{ ti.xcom_pull(task_ids='check_request', key='target') }}` (its script and full job definition) "
-        "from the release ledger.",
+        "`{{ ti.xcom_pull(task_ids='check_request', key='target') }}` from the release ledger: the catalog "
+        "points consumers back at the data generations it published, then its script and full job definition.",
     )
     rollback = RollbackOperator(
         task_id="rollback",

@@ -73,6 +73,17 @@ def task_times(airflow_home: Path, dag_id: str) -> list[tuple[str, str, float]]:
     return [(task, state or "none", seconds or 0.0) for task, state, seconds in rows]
 
 
+def xcom_value(airflow_home: Path, dag_id: str, task_id: str, key: str = "return_value"):
+    """An XCom of the DAG's latest run (None if absent)."""
+    with sqlite3.connect(airflow_home / "airflow.db") as db:
+        row = db.execute(
+            "SELECT value FROM xcom WHERE dag_id = ? AND task_id = ? AND key = ? AND run_id = "
+            "(SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1)",
+            (dag_id, task_id, key, dag_id),
+        ).fetchone()
+    return None if row is None or row[0] is None else json.loads(row[0])
+
+
 def dag_run_state(airflow_home: Path, dag_id: str) -> str | None:
     """State of the DAG's latest run."""
     with sqlite3.connect(airflow_home / "airflow.db") as db:

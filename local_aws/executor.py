@@ -5,6 +5,10 @@ maps every argument holding an ``s3://`` URI to a local folder (objects under it
 first), runs the script in a subprocess, streams its stdout and stderr to the CloudWatch log
 groups Glue uses, and on success mirrors what the run changed under those folders back to S3.
 Outputs are only published when the run succeeds, like a committed Spark write.
+
+The script's PYTHONPATH is its own folder, then the ``--extra-py-files``, then the repository's
+``local_runtime`` folder (:data:`LOCAL_RUNTIME_DIR`): ``localglue``, Glue's catalog reads on
+local Spark, which job code uses where ``awsglue`` is absent (real Glue never gets it).
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ DEFAULT_TIMEOUT_MINUTES = 2880
 NOT_MAPPED = frozenset(
     {"--extra-py-files", "--extra-files", "--extra-jars", "--additional-python-modules", "--TempDir"}
 )
+# Importable by every run's script, after its own files (see the module docstring).
+LOCAL_RUNTIME_DIR = Path(__file__).resolve().parents[1] / "local_runtime"
 _EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?([A-Za-z_]\w*(?:Error|Exception|Exit))(?::\s*(.*))?$")
 
 
@@ -281,13 +287,15 @@ def prepare_command(
     """The command line of a run and its PYTHONPATH, with files and ``s3://`` data under ``folder``.
 
     Downloads the script and ``--extra-py-files`` / ``--extra-files``; every ``s3://`` argument
-    becomes a folder under ``folder/s3`` holding what lies at that URI.
+    becomes a folder under ``folder/s3`` holding what lies at that URI. The PYTHONPATH is the
+    script's folder, the extra Python files, then :data:`LOCAL_RUNTIME_DIR`.
     """
     command = definition.get("Command") or {}
     script = _download_file(s3, command.get("ScriptLocation") or "", folder / "script", "ScriptLocation")
     pythonpath = [str(script.parent)]
     for uri in _split(arguments.get("--extra-py-files")):
         pythonpath.append(str(_download_file(s3, uri, folder / "py", "--extra-py-files")))
+    pythonpath.append(str(LOCAL_RUNTIME_DIR))
     for uri in _split(arguments.get("--extra-files")):
         _download_file(s3, uri, folder / "work", "--extra-files")
     argv = [sys.executable, str(script), "--JOB_ID", f"j_{job_name}", "--JOB_RUN_ID", run_id, "--JOB_NAME", job_name]

@@ -6,7 +6,7 @@ import logging
 import threading
 from pathlib import Path
 
-from local_aws import glue_api, logs_api
+from local_aws import catalog_api, glue_api, logs_api
 from local_aws.executor import LocalGlueExecutor
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,8 @@ class EmulatorError(RuntimeError):
 
 
 class Emulator:
-    """moto's server with Glue ``UpdateJob``/``BatchStopJobRun`` and a local Glue executor.
+    """moto's server with Glue ``UpdateJob``/``BatchStopJobRun``, a local Glue executor and the
+    Glue Data Catalog as AWS answers it (:mod:`local_aws.catalog_api`).
 
     moto keeps its state per process, so run one emulator per process.
 
@@ -76,6 +77,7 @@ class Emulator:
             workdir=self.workdir,
         )
         glue_api.install(self.executor)
+        catalog_api.install()
         logs_api.install()
         self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
         self._thread.start()

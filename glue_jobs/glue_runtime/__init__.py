@@ -1,12 +1,15 @@
-"""What a Glue job imports instead of ``awsglue``: arguments, Spark, job init and commit.
+"""What a Glue job imports instead of ``awsglue``: arguments, Spark, catalog reads, job init and commit.
 
 On AWS Glue (``awsglue`` importable) it delegates to awsglue; elsewhere it uses plain local
-Spark, so the same ``job.py`` runs on Glue, on the local AWS emulator and in unit tests::
+Spark (and, for catalog reads, ``localglue`` from the ``local_runtime`` folder, which the
+emulator's job runs and the tests put on PYTHONPATH), so the same ``job.py`` runs on Glue, on
+the local AWS emulator and in unit tests::
 
     from glue_runtime import init_job
 
     job = init_job(sys.argv, ["input_path", "output_path"])
     df = job.spark.read.csv(job.args["input_path"], header=True)
+    sales = job.read_table("sales_db.clean_sales")  # through the Glue Data Catalog
     ...
     job.commit()
 """
@@ -51,6 +54,14 @@ def get_resolved_options(argv: list[str], options: list[str]) -> dict[str, str]:
     return {name: given[name] for name in options}
 
 
+def split_table_name(name: str) -> tuple[str, str]:
+    """``"database.table"`` -> ``("database", "table")``; anything else is a ValueError."""
+    database, dot, table = name.partition(".")
+    if not dot or not database or not table or "." in table or name != name.strip() or " " in name:
+        raise ValueError(f"a catalog table name must be 'database.table' (one dot, no spaces), got {name!r}")
+    return database, table
+
+
 def local_spark_session(app_name: str = "glue-job"):
     """A local SparkSession tuned for small data: UTC, no UI, few shuffle partitions."""
     from pyspark.sql import SparkSession
@@ -76,6 +87,26 @@ class GlueJob:
     spark: Any
     glue_context: Any = None
     _job: Any = field(default=None, repr=False)
+
+    def read_table(self, name: str):
+        """The rows of Glue Data Catalog table ``name`` (``"database.table"``) as a Spark DataFrame.
+
+        Inputs produced by other jobs are read through the catalog, so a job sees exactly what is
+        published (for a partitioned table, each partition at its own location). On Glue this is
+        ``from_catalog(...).toDF()``; elsewhere ``localglue.catalog.read_table`` (the
+        ``local_runtime`` folder, on PYTHONPATH where Glue is absent) reads it on local Spark.
+
+        :raises ValueError: ``name`` is not of the form ``database.table``.
+        """
+        database, table = split_table_name(name)
+        if self.glue_context is not None:
+            frame = self.glue_context.create_dynamic_frame.from_catalog(
+                database=database, table_name=table, transformation_ctx=f"read_{database}_{table}"
+            )
+            return frame.toDF()
+        from localglue.catalog import read_table
+
+        return read_table(self.spark, database, table)
 
     def commit(self) -> None:
         """Commit the job (job bookmarks on Glue); a no-op locally."""

@@ -20,6 +20,8 @@ def evidence_markdown(
     definition_diff: list[str],
     tests: dict[str, Any],
     quality: list[dict[str, Any]],
+    audit: list[dict[str, Any]] | None = None,
+    data_diff: list[dict[str, Any]] | None = None,
     staging_seconds: int | None,
     prod_last_seconds: int | None,
     prod_version: str | None,
@@ -27,7 +29,7 @@ def evidence_markdown(
 ) -> str:
     """The approval request's Markdown body."""
     lines = [
-        f"## Promote `{job}` version `{artifact['version']}` to prod",
+        f"## Publish `{job}` version `{artifact['version']}` and its data to prod",
         "",
         f"- **Artifact:** `{artifact['uri']}` (sha256 `{artifact['sha256'][:16]}…`)",
         f"- **Git commit:** `{artifact.get('git_sha') or 'unknown'}`",
@@ -44,6 +46,14 @@ def evidence_markdown(
         "|---|---|---|---|---|",
     ]
     lines += [f"| {r['dataset']} | {r['suite']} | {r['passed']} | {r['failed']} | {r['row_count']} |" for r in quality]
+    if audit:
+        lines += ["", "### Audit of the shadow run (candidate code on prod's inputs, not published)", ""]
+        lines += ["| dataset | suite | passed | failed | rows |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {r['dataset']} | {r['suite']} | {r['passed']} | {r['failed']} | {r['row_count']} |" for r in audit
+        ]
+    for entry in data_diff or []:
+        lines += ["", entry["summary"], "", f"Full diff: `{entry['result_uri']}`"]
     lines += ["", "### Job definition change against prod", ""]
     if definition_diff:
         lines += ["```diff", *definition_diff, "```"]

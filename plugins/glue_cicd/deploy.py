@@ -12,7 +12,8 @@ import json
 from typing import Any
 
 from glue_cicd.build import Artifact
-from glue_cicd.spec import Environment, JobSpec, input_path
+from glue_cicd.generations import generation_uri
+from glue_cicd.spec import Environment, JobSpec, input_argument
 
 # The members of a Glue job definition the pipeline owns (CreateJob/UpdateJob/GetJob names).
 DEFINITION_KEYS = (
@@ -29,19 +30,19 @@ DEFINITION_KEYS = (
 )
 
 
-def render_definition(spec: JobSpec, env: Environment, artifact: Artifact, specs: dict[str, JobSpec]) -> dict[str, Any]:
-    """The full Glue job definition of ``spec`` in ``env`` running ``artifact``."""
-    placeholders = {
-        "data_bucket": env.data_bucket,
-        "artifact_bucket": env.artifact_bucket,
-        "environment": env.name,
-        "job": spec.name,
-    }
-    arguments = {key: value.format(**placeholders) for key, value in spec.default_arguments.items()}
+def render_definition(
+    spec: JobSpec, env: Environment, artifact: Artifact, *, role: str | None = None
+) -> dict[str, Any]:
+    """The full Glue job definition of ``spec`` in ``env`` running ``artifact`` (as ``role``, by
+    default the environment's Glue role).
+
+    Inputs read from other jobs are catalog tables. Outputs are left out: every run is given a
+    new generation to write (:func:`run_arguments`), so a run started by hand without one fails
+    at its first line instead of writing where consumers read.
+    """
+    arguments = _default_arguments(spec, env)
     for dataset in spec.datasets.inputs:
-        arguments[f"--{dataset.argument}"] = input_path(spec, dataset, env, specs)
-    for dataset in spec.datasets.outputs:
-        arguments[f"--{dataset.argument}"] = dataset.path_in(env)
+        arguments[f"--{dataset.argument}"] = input_argument(dataset, env)
     arguments.update(
         {
             "--job-language": "python",
@@ -54,7 +55,7 @@ def render_definition(spec: JobSpec, env: Environment, artifact: Artifact, specs
         arguments["--additional-python-modules"] = ",".join(spec.extra_python_modules)
     return {
         "Description": spec.description.strip(),
-        "Role": env.glue_role_arn,
+        "Role": role or env.glue_role_arn,
         "Command": {"Name": "glueetl", "ScriptLocation": artifact.script_uri, "PythonVersion": "3"},
         "DefaultArguments": dict(sorted(arguments.items())),
         "GlueVersion": spec.glue_version,
@@ -64,6 +65,33 @@ def render_definition(spec: JobSpec, env: Environment, artifact: Artifact, specs
         "MaxRetries": spec.max_retries,
         "ExecutionProperty": {"MaxConcurrentRuns": spec.max_concurrent_runs},
     }
+
+
+def _default_arguments(spec: JobSpec, env: Environment) -> dict[str, str]:
+    placeholders = {
+        "data_bucket": env.data_bucket,
+        "artifact_bucket": env.artifact_bucket,
+        "environment": env.name,
+        "job": spec.name,
+    }
+    return {key: value.format(**placeholders) for key, value in spec.default_arguments.items()}
+
+
+def run_arguments(spec: JobSpec, env: Environment, generation: str, *, shadow: bool = False) -> dict[str, str]:
+    """The arguments of one run: each output written to a new ``generation`` of its dataset.
+
+    A shadow run (unapproved code in prod) writes nowhere else: its other arguments into the
+    data bucket (side outputs such as run summaries) and its ``--TempDir`` move into generation
+    prefixes too, the only keys the shadow role may write.
+    """
+    arguments = {f"--{o.argument}": generation_uri(o.path_in(env), generation) for o in spec.datasets.outputs}
+    if shadow:
+        bucket = f"s3://{env.data_bucket}/"
+        for key, value in _default_arguments(spec, env).items():
+            if value.startswith(bucket):
+                arguments[key] = generation_uri(value, generation)
+        arguments["--TempDir"] = generation_uri(f"{bucket}_glue_temp/", generation)
+    return arguments
 
 
 def tags_for(env: Environment, artifact: Artifact) -> dict[str, str]:

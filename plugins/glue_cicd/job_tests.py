@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from glue_cicd import paths
 from glue_cicd.errors import Refusal
 
 
@@ -64,13 +65,14 @@ def parse_junit(xml: bytes) -> TestReport:
 
 def job_tests_key(jobs_dir: Path, version: str) -> str:
     """What a job's test result depends on, as a short hash: the artifact version, every file of
-    ``jobs_dir`` (the tests' PYTHONPATH: they may import other jobs' modules), the Python and
-    Java versions, and the installed packages."""
+    ``jobs_dir`` and of ``local_runtime`` (the tests' PYTHONPATH: they may import other jobs'
+    modules), the Python and Java versions, and the installed packages."""
     from importlib.metadata import distributions
 
     digest = hashlib.sha256(version.encode() + b"\0")
-    for path in sorted(p for p in jobs_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(path.relative_to(jobs_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for root, label in ((jobs_dir, ""), (paths.LOCAL_RUNTIME_DIR, "local_runtime:")):
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(f"{label}{path.relative_to(root).as_posix()}".encode() + b"\0" + path.read_bytes() + b"\0")
     digest.update(f"{sys.version}\0{_java_version()}\0".encode())
     packages = sorted(f"{d.metadata['Name']}=={d.version}".lower() for d in distributions())
     digest.update("\n".join(packages).encode())
@@ -96,7 +98,8 @@ def run_job_tests(job: str, jobs_dir: Path, workdir: Path, timeout: float = 1800
         raise JobTestsFailed(f"{tests}: the job has no tests folder; every job needs tests/ with pytest tests")
     junit = workdir / "junit.xml"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env["PYTHONPATH"] = str(jobs_dir)  # the job's own code and glue_runtime, never the pipeline's library
+    # The job's own code and glue_runtime, plus localglue (catalog reads off Glue); never the pipeline's library.
+    env["PYTHONPATH"] = os.pathsep.join([str(jobs_dir), str(paths.LOCAL_RUNTIME_DIR)])
     command = [
         sys.executable, "-m", "pytest", str(tests), f"--junitxml={junit}", "-q", "-p", "no:cacheprovider",
         "--import-mode=importlib", f"--rootdir={jobs_dir / job}", "-o", "addopts=", "-o", "testpaths=",

@@ -5,8 +5,9 @@ Items, all under ``pk = JOB#<job>``:
 
 - ``sk = EVENT#<time>#<id>``: every build, test, deployment, approval, promotion, quality
   result, verification and rollback (who, when, DAG run, version, details).
-- ``sk = DEPLOY#<env>#<time>#<id>``: each deployment's full job definition and artifact, so a
-  rollback restores both; ``outcome`` is ``deployed``, then ``verified`` or ``failed``.
+- ``sk = DEPLOY#<env>#<time>#<id>``: each deployment's full job definition and artifact, and the
+  publish manifest of each dataset it published (``data``), so a rollback restores code and data;
+  ``outcome`` is ``deployed``, then ``verified`` or ``failed``.
 - ``sk = LOCK#<env>``: the environment lock (owner = DAG run, expiry), taken by conditional write.
 """
 
@@ -48,6 +49,8 @@ class Deployment:
     at: str
     run_id: str
     sk: str
+    kind: str = "deployment"
+    data: dict[str, str] | None = None  # dataset -> publish manifest URI
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Deployment:
@@ -62,6 +65,8 @@ class Deployment:
             at=item["at"],
             run_id=item.get("run_id", ""),
             sk=item["sk"],
+            kind=item.get("kind", "deployment"),
+            data=json.loads(item["data"]) if item.get("data") else None,
         )
 
 

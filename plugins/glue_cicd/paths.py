@@ -7,6 +7,8 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 # GLUE_CICD_JOBS_DIR points at another folder of job sources (a separate checkout, say).
 JOBS_DIR = Path(os.environ.get("GLUE_CICD_JOBS_DIR") or PROJECT_DIR / "glue_jobs")
 EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
+# localglue: Glue's catalog reads on local Spark, on the PYTHONPATH of job code run outside Glue.
+LOCAL_RUNTIME_DIR = PROJECT_DIR / "local_runtime"
 # GLUE_CICD_ENVIRONMENTS_FILE selects another environments config (the emulator's, a real
 # account's); without it, the strict default.
 ENVIRONMENTS_FILE = Path(

@@ -178,39 +178,53 @@ def _build_expectation(item: Any, where: str, problems: list[str]):
 
 
 def read_dataset(s3_client, uri: str, fmt: str):
-    """Every data file under the ``s3://bucket/prefix/`` ``uri``, in ``fmt``, as one pandas DataFrame.
+    """Every data file under the ``s3://bucket/prefix/`` ``uri``, in ``fmt``, as one pandas DataFrame."""
+    return read_locations(s3_client, [(uri, {})], fmt).to_pandas(date_as_object=False)
 
-    Objects are listed and fetched with ``s3_client`` (objects fetched and parsed in parallel);
-    see the module docstring for what counts as data and how columns are typed.
+
+def read_locations(s3_client, locations: list[tuple[str, dict[str, str]]], fmt: str):
+    """The data files under each ``(uri, partition values)`` location, as one Arrow table.
+
+    Partition values come from the catalog (the values given) and from Hive folders
+    (``name=value``) below each location. Objects are fetched and parsed in parallel; see the
+    module docstring for what counts as data and how columns are typed.
     """
     import pyarrow as pa
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown dataset format {fmt!r}; allowed: {', '.join(FORMATS)}")
-    bucket, prefix = _parse_uri(uri)
-    keys = _data_keys(s3_client, bucket, prefix, uri)
-    if not keys:
+    partitions: dict[tuple[str, str], dict[str, str | None]] = {}
+    for uri, values in locations:
+        bucket, prefix = _parse_uri(uri)
+        keys = _data_keys(s3_client, bucket, prefix, uri)
+        if not keys and len(locations) == 1:
+            raise DatasetUnavailableError(
+                f"no data files under {uri} (objects named _* or .* and empty objects are not data)"
+            )
+        for key in keys:
+            partitions[(bucket, key)] = {**values, **_partition_values(key[len(prefix) :])}
+    if not partitions:
         raise DatasetUnavailableError(
-            f"no data files under {uri} (objects named _* or .* and empty objects are not data)"
+            f"no data files under any of the {len(locations)} locations, e.g. {locations[0][0] if locations else '-'}"
         )
-    partitions = {key: _partition_values(key[len(prefix) :]) for key in keys}
     types = _partition_types(partitions.values())
 
-    def read(key: str):
+    def read(item: tuple[str, str]):
+        bucket, key = item
         body = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
         try:
             table = _parse(body, fmt)
         except pa.ArrowException as exc:
             raise DatasetUnavailableError(f"cannot read s3://{bucket}/{key} as {fmt}: {exc}") from exc
-        for name, value in partitions[key].items():
+        for name, value in partitions[item].items():
             if name not in table.column_names:
                 constant = pa.scalar(_typed(value, types[name]), types[name])
                 table = table.append_column(name, pa.repeat(constant, len(table)))
         return table
 
-    with ThreadPoolExecutor(max_workers=min(MAX_DOWNLOADS, len(keys))) as pool:
-        tables = list(pool.map(read, keys))
-    return pa.concat_tables(tables, promote_options="permissive").to_pandas(date_as_object=False)
+    with ThreadPoolExecutor(max_workers=min(MAX_DOWNLOADS, len(partitions))) as pool:
+        tables = list(pool.map(read, sorted(partitions)))
+    return pa.concat_tables(tables, promote_options="permissive")
 
 
 def _parse_uri(uri: str) -> tuple[str, str]:
@@ -335,6 +349,12 @@ def validate_s3_dataset(s3_client, uri: str, fmt: str, suite_name: str) -> Quali
     """Read the dataset at ``uri`` and run suite ``suite_name`` on it."""
     load_suite(suite_name)  # a bad suite fails before any download
     return validate(read_dataset(s3_client, uri, fmt), suite_name, dataset=uri)
+
+
+def validate_table(table, suite_name: str, *, dataset: str) -> QualityResult:
+    """Run suite ``suite_name`` on an Arrow table (read with :func:`read_locations`)."""
+    load_suite(suite_name)
+    return validate(table.to_pandas(date_as_object=False), suite_name, dataset=dataset)
 
 
 def _failure(result) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Restore an earlier release of a job (script and full job definition) from the ledger."""
+"""Restore an earlier release of a job from the ledger: its data (the catalog pointed back at the
+generations it published) first, then its script and full job definition."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from glue_cicd.ledger import Deployment, LedgerError
 
 if TYPE_CHECKING:
     from glue_cicd.hooks.artifacts import ArtifactStoreHook
+    from glue_cicd.hooks.catalog import CatalogHook
     from glue_cicd.hooks.glue_jobs import GlueJobDefinitionHook
     from glue_cicd.hooks.ledger import LedgerHook
     from glue_cicd.spec import Environment
@@ -47,6 +49,49 @@ def choose_target(
     raise RollbackError(f"{job} has no earlier release in {env} than {avoid}: there is nothing to roll back to")
 
 
+def restore_data(
+    artifacts: ArtifactStoreHook,
+    catalog: CatalogHook,
+    *,
+    later: dict[str, list[str]],
+    target: dict[str, str] | None = None,
+) -> list[str]:
+    """Point each dataset's catalog table back: undo the publishes of ``later`` (dataset -> manifest
+    URIs, newest first) and re-apply ``target``'s (dataset -> manifest URI).
+
+    Every generation the result would point at must still exist (retention may have deleted
+    it): checked for all datasets before anything changes.
+    """
+    from glue_cicd.generations import generation_of
+    from glue_cicd.publish import plan_restore
+
+    plans = []
+    for dataset in sorted(set(later) | set(target or {})):
+        undo = [artifacts.get_json(uri) for uri in later.get(dataset, [])]
+        chosen = artifacts.get_json(target[dataset]) if target and dataset in target else None
+        first = chosen or undo[-1]
+        current = catalog.table(first["database"], first["table"])
+        keys = sorted({k for m in [*undo, *([chosen] if chosen else [])] for k in m["partitions"]})
+        now = catalog.partition_locations(first["database"], first["table"], keys) if current else {}
+        plan = plan_restore(undo, target=chosen, current=current, current_partitions=now)
+        wanted = [after for _, after in plan.partitions.values() if after]
+        if plan.table_after and not plan.partitioned:
+            wanted.append(plan.table_after["StorageDescriptor"]["Location"])
+        for generation in sorted({g for g in map(generation_of, wanted) if g}):
+            location = next(loc for loc in wanted if generation_of(loc) == generation)
+            prefix = location[: location.index(f"_gen={generation}/") + len(f"_gen={generation}/")]
+            if not artifacts.has_objects(prefix):
+                raise RollbackError(
+                    f"{dataset}: generation {prefix} no longer exists (retention deleted it); nothing was changed"
+                )
+        plans.append((dataset, plan))
+    lines = []
+    for _dataset, plan in plans:
+        outcome = catalog.apply(plan, expect_before=False)
+        lines.append(f"{plan.database}.{plan.table}: {outcome} ({len(plan.partitions)} partitions)")
+    return lines
+
+
 def restore(
     ledger: LedgerHook,
     glue: GlueJobDefinitionHook,
@@ -58,6 +103,8 @@ def restore(
     version: str | None = None,
     failed_version: str | None = None,
     who: str = "",
+    catalog: CatalogHook | None = None,
+    failed_data: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Make ``env`` run an earlier release again; a no-op if it already does.
 
@@ -67,16 +114,29 @@ def restore(
     latest good release before it is restored; if it never got recorded there, the ledger's
     latest deployment is restored in case the job was changed before the failure. Takes the
     environment lock (re-entrant for ``owner``).
+
+    Data comes first, with ``catalog``: after a failed release, the publishes of ``failed_data``
+    (dataset -> manifest URI) are undone; on request, the publishes recorded after the target are
+    undone and the target's own are re-applied.
     """
+    data_lines: list[str] = []
+    if catalog is not None and failed_version is not None and failed_data:
+        ledger.acquire(job, env.name, owner)
+        data_lines = restore_data(artifacts, catalog, later={d: [uri] for d, uri in failed_data.items()})
     deployments = ledger.deployments(job, env.name)
-    if failed_version is None or not deployments:
-        target = choose_target(deployments, job=job, env=env.name, version=version, failed_version=None)
-    elif deployments[-1].run_id == owner:
-        ledger.set_outcome(deployments[-1], "failed")
-        deployments = ledger.deployments(job, env.name)
-        target = choose_target(deployments, job=job, env=env.name, version=None, failed_version=failed_version)
-    else:
-        target = deployments[-1]
+    try:
+        if failed_version is None or not deployments:
+            target = choose_target(deployments, job=job, env=env.name, version=version, failed_version=None)
+        elif deployments[-1].run_id == owner:
+            ledger.set_outcome(deployments[-1], "failed")
+            deployments = ledger.deployments(job, env.name)
+            target = choose_target(deployments, job=job, env=env.name, version=None, failed_version=failed_version)
+        else:
+            target = deployments[-1]
+    except RollbackError as exc:
+        if not data_lines:
+            raise
+        raise RollbackError(f"data restored ({', '.join(data_lines)}); code not restored: {exc}") from exc
     bucket, _, key = target.script_location[5:].partition("/")
     artifact = Artifact(job, target.version, target.artifact_sha256, bucket)
     if key != artifact.prefix + "job.py":
@@ -86,9 +146,19 @@ def restore(
         ledger.acquire(job, env.name, owner)
     except (BuildError, LedgerError) as exc:
         raise RollbackError(f"cannot restore {job} {target.version} in {env.name}: {exc}") from exc
+    if catalog is not None and failed_version is None:
+        after = [d for d in deployments if d.at > target.at and d.data and d.kind != "rollback"]
+        later: dict[str, list[str]] = {}
+        for deployment in reversed(after):
+            for dataset, uri in deployment.data.items():
+                later.setdefault(dataset, []).append(uri)
+        if later or target.data:
+            data_lines = restore_data(artifacts, catalog, later=later, target=target.data)
+    data = f"; data: {', '.join(data_lines)}" if data_lines else ""
     name = env.glue_job_name(job)
     if glue.live_definition(name) == target.definition:
-        return {"restored": target.version, "changed": False, "summary": f"{name} already runs {target.version}"}
+        summary = f"{name} already runs {target.version}{data}"
+        return {"restored": target.version, "changed": bool(data_lines), "summary": summary, "data": data_lines}
     if deployments[-1].outcome not in ("failed",) and deployments[-1].version != target.version:
         ledger.set_outcome(deployments[-1], "rolled_back")
     glue.apply(name, target.definition, deploy.tags_for(env, artifact))
@@ -103,4 +173,5 @@ def restore(
         who=who,
         kind="rollback",
     )
-    return {"restored": target.version, "changed": True, "summary": f"{name} rolled back to {target.version}"}
+    summary = f"{name} rolled back to {target.version}{data}"
+    return {"restored": target.version, "changed": True, "summary": summary, "data": data_lines}

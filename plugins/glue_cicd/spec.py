@@ -109,11 +109,23 @@ def _placeholders(allowed: tuple[str, ...]) -> AfterValidator:
 
 
 Identifier = Annotated[str, _shaped(r"[a-z][a-z0-9_]*", "lowercase letters, digits and _, starting with a letter")]
+RoleArn = Annotated[
+    str, _shaped(r"arn:aws[a-z-]*:iam::\d{12}:role/.+", "an IAM role ARN: arn:aws:iam::<12-digit account>:role/<name>")
+]
 Bucket = Annotated[str, _shaped(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "an S3 bucket name (3-63 of a-z 0-9 . -)")]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Retention(_Model):
+    """How long the data generations no consumer reads are kept (the published one always is)."""
+
+    # Generations published by this many latest releases stay, so a rollback can restore them.
+    keep_releases: Annotated[int, Field(ge=1, le=100)] = 5
+    # Any generation younger than this stays (shadow outputs a reviewer may still inspect).
+    keep_days: Annotated[float, Field(ge=0, le=3650)] = 7.0
 
 
 class Environment(_Model):
@@ -122,10 +134,7 @@ class Environment(_Model):
     name: str = ""
     aws_conn_id: str
     region: str
-    glue_role_arn: Annotated[
-        str,
-        _shaped(r"arn:aws[a-z-]*:iam::\d{12}:role/.+", "an IAM role ARN: arn:aws:iam::<12-digit account>:role/<name>"),
-    ]
+    glue_role_arn: RoleArn
     artifact_bucket: Bucket
     data_bucket: Bucket
     job_name_pattern: Annotated[str, _placeholders(("job", "environment"))] = "{job}-{environment}"
@@ -135,6 +144,13 @@ class Environment(_Model):
     # How often a release polls a running Glue job (GetJobRun and the driver's log). Every poll
     # costs CloudWatch Logs calls (a few per second per account), so real AWS wants tens of seconds.
     glue_poll_seconds: Annotated[float, Field(ge=0.5, le=600)] = 15.0
+    # The Glue database consumers read the environment's output datasets from (one table each).
+    catalog_database: Annotated[
+        str, _shaped(r"[a-z][a-z0-9_]{0,254}", "a Glue database name: lowercase letters, digits and _")
+    ]
+    # The role of shadow runs: unapproved candidate code on prod's inputs, writing generations only.
+    shadow_glue_role_arn: RoleArn | None = None
+    retention: Retention = Retention()
 
     @field_validator("job_name_pattern")
     @classmethod
@@ -146,6 +162,10 @@ class Environment(_Model):
     def glue_job_name(self, job: str) -> str:
         """The Glue job's name for ``job`` in this environment."""
         return self.job_name_pattern.format(job=job, environment=self.name)
+
+    def shadow_job_name(self, job: str) -> str:
+        """The Glue job that runs a release's candidate version beside the live one (shadow runs)."""
+        return self.glue_job_name(job) + "-shadow"
 
 
 class EnvironmentsConfig(_Model):
@@ -165,6 +185,14 @@ class EnvironmentsConfig(_Model):
         missing = [env for env in ENVIRONMENTS if env not in value]
         if missing:
             raise ValueError(f"define every environment ({', '.join(ENVIRONMENTS)}); missing {', '.join(missing)}")
+        if value.get("prod") is not None and value["prod"].shadow_glue_role_arn is None:
+            raise ValueError(
+                "prod needs shadow_glue_role_arn: the role shadow runs of unapproved code run under "
+                "(cloudformation.yaml's GlueShadowRoleArn output)"
+            )
+        databases = [env.catalog_database for env in value.values()]
+        if len(set(databases)) < len(databases):
+            raise ValueError("each environment needs its own catalog_database")
         return {name: env.model_copy(update={"name": name}) for name, env in value.items()}
 
     def __getitem__(self, name: str) -> Environment:
@@ -239,13 +267,40 @@ class InputDataset(Dataset):
         return self
 
 
+ColumnName = Annotated[str, _shaped(r"[A-Za-z_][A-Za-z0-9_]*", "a column name: letters, digits and _")]
+
+
+class DiffSettings(_Model):
+    """How a release's data diff is judged: thresholds (omitted: no limit) and expected changes."""
+
+    # Share of published rows a release may add, remove or change (0-1).
+    max_changed_share: Annotated[float, Field(ge=0, le=1)] | None = None
+    # Share of published rows a release may remove (0-1).
+    max_removed_share: Annotated[float, Field(ge=0, le=1)] | None = None
+    # Columns this job's releases are expected to change; others that change are called out.
+    expected_changes: list[ColumnName] = []
+    # Decimals at which floating-point values are compared.
+    float_precision: Annotated[int, Field(ge=0, le=15)] = 6
+
+
 class OutputDataset(Dataset):
-    """An output, gated by a Great Expectations suite (``expectations/<suite>.json``)."""
+    """An output, gated by a Great Expectations suite (``expectations/<suite>.json``), published as
+    the catalog table ``<name>`` and diffed between releases on ``key``."""
 
     path: PathPerEnvironment
     format: Format
     suite: Annotated[str, _shaped(r"[A-Za-z0-9_.-]+", "a suite file name without .json")]
-    partition_by: list[str] = []
+    partition_by: list[ColumnName] = []
+    key: Annotated[list[ColumnName], Field(min_length=1)]
+    diff: DiffSettings = DiffSettings()
+
+    @model_validator(mode="after")
+    def _columns_once(self) -> OutputDataset:
+        for field, values in (("key", self.key), ("partition_by", self.partition_by)):
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                raise ValueError(f"'{field}' names {', '.join(repeated)} more than once")
+        return self
 
 
 class Datasets(_Model):
@@ -497,6 +552,17 @@ def load_jobs(
             specs[folder.name] = load_job(folder, environments, expectations_dir)
         except SpecError as exc:
             errors[exc.path] = exc
+    owner: dict[str, str] = {}
+    for name, spec in list(specs.items()):  # each output is one catalog table: names are global
+        taken = [f"{o.name} (already {owner[o.name]}'s)" for o in spec.datasets.outputs if o.name in owner]
+        if taken:
+            path = spec.folder / "job.yaml"
+            errors[path] = SpecError(
+                path, [f"field 'datasets.outputs': output names are catalog table names; taken: {', '.join(taken)}"]
+            )
+            del specs[name]
+        else:
+            owner.update({o.name: name for o in spec.datasets.outputs})
     invalid = {path.parent.name for path in errors}
     broken: list[JobSpec] = []
     while True:  # dropping a job can break the jobs that read its outputs
@@ -538,12 +604,12 @@ def _source_problems(spec: JobSpec, specs: dict[str, JobSpec], invalid: set[str]
     return problems
 
 
-def input_path(spec: JobSpec, dataset: InputDataset, env: Environment, specs: dict[str, JobSpec]) -> str:
-    """An input's S3 URI in ``env``, following ``from`` to the producing job's output."""
+def input_argument(dataset: InputDataset, env: Environment) -> str:
+    """What the job gets for an input in ``env``: its S3 URI, or for another job's output the
+    catalog table consumers read it from (``<database>.<output>``)."""
     if dataset.from_ is None:
         return dataset.path_in(env)
-    job, output = dataset.from_.split(".")
-    return specs[job].output(output).path_in(env)
+    return f"{env.catalog_database}.{dataset.from_.split('.')[1]}"
 
 
 def input_format(dataset: InputDataset, specs: dict[str, JobSpec]) -> str:

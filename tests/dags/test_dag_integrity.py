@@ -52,8 +52,9 @@ def test_dag_policies(dag_bag):
 def test_release_dag_wiring(dag_bag):
     dag = dag_bag.dags["release__process_sales_data"]
     order = [
-        "request", "build", "test", "deploy_staging", "run_staging", "quality_gate", "collect_evidence", "approval",
-        "promote_prod", "run_prod", "verify_prod",
+        "request", "build", "test", "deploy_staging", "run_staging", "audit_staging", "publish_staging",
+        "deploy_shadow", "shadow_run", "audit", "data_diff", "collect_evidence", "approval", "publish", "verify_prod",
+        "cleanup_generations",
     ]  # fmt: skip
     for upstream, downstream in zip(order, order[1:], strict=False):
         assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
@@ -61,9 +62,11 @@ def test_release_dag_wiring(dag_bag):
     assert dag.get_task("rollback_prod").trigger_rule == "one_failed"
     assert dag.get_task("release_locks").is_teardown
     # Glue runs wait in the triggerer, not in a worker slot; approvals and runs are never retried.
-    for task_id in ("run_staging", "run_prod"):
+    for task_id in ("run_staging", "shadow_run"):
         assert dag.get_task(task_id).deferrable, task_id
-    assert {dag.get_task(t).retries for t in ("run_staging", "run_prod", "approval")} == {0}
+    assert dag.get_task("shadow_run").job_name == "process_sales_data-prod-shadow"
+    assert {dag.get_task(t).retries for t in ("run_staging", "shadow_run", "approval")} == {0}
+    assert {"publish", "verify_prod"} <= set(dag.get_task("rollback_prod").upstream_task_ids)
     assert dag.get_task("build").retries > 0  # transient AWS errors retry; refusals fail at once
     approval = dag.get_task("approval")
     assert approval.defaults == ["Reject"]

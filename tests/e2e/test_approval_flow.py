@@ -108,8 +108,8 @@ def test_four_eyes_approval_through_the_api(users, aws, server):
     admin.awaiting_approval(own)
     admin.answer(own, "Approve")
     assert admin.finished(own) == "failed"
-    assert admin.task(own, "promote_prod")["state"] == "failed"
-    assert "cannot also approve it (four eyes)" in admin.log(own, "promote_prod")
+    assert admin.task(own, "publish")["state"] == "failed"
+    assert "cannot also approve it (four eyes)" in admin.log(own, "publish")
     assert prod_script(aws) == before
 
     approved = admin.trigger()
@@ -124,7 +124,7 @@ def test_four_eyes_approval_through_the_api(users, aws, server):
     reviewer.awaiting_approval(rejected)
     reviewer.answer(rejected, "Reject")
     assert admin.finished(rejected) == "failed"
-    assert admin.task(rejected, "promote_prod")["state"] == "upstream_failed"
+    assert admin.task(rejected, "publish")["state"] == "upstream_failed"
     assert prod_script(aws) == promoted
 
 
@@ -139,5 +139,5 @@ def test_an_unanswered_approval_times_out_as_a_rejection(emulator, aws, tmp_path
         run = admin.trigger()
         assert admin.finished(run) == "failed"
         assert admin.task(run, "approval")["state"] == "failed"
-        assert admin.task(run, "promote_prod")["state"] == "upstream_failed"
+        assert admin.task(run, "publish")["state"] == "upstream_failed"
     assert prod_script(aws) == before

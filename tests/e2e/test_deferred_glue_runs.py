@@ -56,7 +56,7 @@ def hold():
 
 with DAG({glue_dag!r}, schedule=None, start_date=datetime(2025, 1, 1), catchup=False, max_active_tasks=1):
     for i, job in enumerate({jobs!r}):
-        glue_run(f"run_{{i}}", env, job)
+        glue_run(f"run_{{i}}", env, env.glue_job_name(job), {{}})
 
 with DAG({control_dag!r}, schedule=None, start_date=datetime(2025, 1, 1), catchup=False, max_active_tasks=1):
     for i in range(2):

@@ -12,11 +12,24 @@ from pathlib import Path
 
 from dev import PROJECT_DIR
 from dev.demo import broken_jobs_dir
-from glue_cicd.deploy import normalise
+from glue_cicd.generations import generation_of
 from support.dag_runs import changed_jobs_dir, dags_test, ensure_released, glue_job
 
 PROD_BUCKET = "glue-cicd-data-prod-123456789012"
 SKIP_TESTS_AND_APPROVAL = "^(test|approval)$"
+
+
+def consumers_read(aws, table: str) -> set[str | None]:
+    """The generations prod consumers of ``table`` read (through the catalog)."""
+    glue = aws("glue")
+    try:
+        found = glue.get_table(DatabaseName="glue_cicd_prod", Name=table)["Table"]
+    except glue.exceptions.EntityNotFoundException:
+        return set()
+    if not found["PartitionKeys"]:
+        return {generation_of(found["StorageDescriptor"]["Location"])}
+    partitions = glue.get_partitions(DatabaseName="glue_cicd_prod", TableName=table)["Partitions"]
+    return {generation_of(p["StorageDescriptor"]["Location"]) for p in partitions}
 
 
 def release(airflow, job: str, *, mark: str | None = "^approval$", jobs_dir: Path | None = None, answer=None):
@@ -26,10 +39,15 @@ def release(airflow, job: str, *, mark: str | None = "^approval$", jobs_dir: Pat
 
 
 def test_every_job_is_released_and_prod_runs_the_staging_artifact(airflow, aws, ledger):
-    for job in ("process_sales_data", "daily_sales_summary"):  # in order: the summary reads the first's output
-        run = release(airflow, job)
+    for job, table in (("process_sales_data", "clean_sales"), ("daily_sales_summary", "daily_sales")):
+        run = release(airflow, job)  # in order: the summary reads the first's output through the catalog
         assert run.state == "success", run.log[-3000:]
         assert run.tasks["rollback_prod"] == "skipped"
+        assert run.tasks["cleanup_generations"] == "success"
+        # Consumers read the generation the shadow run wrote and the audit passed.
+        published = [e for e in ledger.events(job, "publish") if e["details"]["environment"] == "prod"][-1]
+        assert consumers_read(aws, table) == {published["details"]["generation"]}
+        assert "### Data diff" in run.log
         staging, prod = glue_job(aws, f"{job}-staging"), glue_job(aws, f"{job}-prod")
         assert prod["Command"]["ScriptLocation"] == staging["Command"]["ScriptLocation"]
         assert prod["Tags"]["ArtifactSha256"] == staging["Tags"]["ArtifactSha256"]
@@ -39,13 +57,16 @@ def test_every_job_is_released_and_prod_runs_the_staging_artifact(airflow, aws, 
         assert live.script_location == prod["Command"]["ScriptLocation"]
         assert run.tasks["request"] == "success"
         kinds = [e["event"] for e in ledger.events(job)]
-        for kind in ("build", "test", "deployment", "quality", "approval", "promotion", "verification"):
+        for kind in ("build", "test", "deployment", "quality", "data_diff", "approval", "promotion", "publish"):
             assert kind in kinds, kinds
-    outputs = aws("s3").list_objects_v2(Bucket=PROD_BUCKET, Prefix="marts/daily_sales/")["Contents"]
-    assert any(o["Key"].endswith(".parquet") for o in outputs)
+        assert "verification" in kinds
+        # The shadow job ran the candidate under its own role; prod's definition names no output.
+        shadow = glue_job(aws, f"{job}-prod-shadow")
+        assert shadow["Role"].endswith("role/glue-cicd-glue-shadow-role")
+        assert not any(k.startswith("--output") for k in prod["DefaultArguments"])
 
 
-def test_a_rerun_of_the_same_sources_changes_nothing(airflow, aws, ledger):
+def test_a_rerun_of_the_same_sources_publishes_fresh_data_and_changes_no_code(airflow, aws, ledger):
     first = release(airflow, "process_sales_data")  # prod runs these sources, tested
     assert first.state == "success", first.log[-3000:]
     before = glue_job(aws, "process_sales_data-prod")
@@ -59,18 +80,27 @@ def test_a_rerun_of_the_same_sources_changes_nothing(airflow, aws, ledger):
     tested = [t for t in tests if t["details"].get("key") == key and not t["details"].get("reused")]
     assert tests[-1]["details"]["tested_in"] == tested[-1]["run_id"] != tests[-1]["run_id"]
     assert glue_job(aws, "process_sales_data-prod")["Command"] == before["Command"]
-    assert len(ledger.deployments("process_sales_data", "prod")) == deployments
+    # Same code, but the shadow run on today's prod inputs is published: a new generation.
+    after = ledger.deployments("process_sales_data", "prod")
+    assert len(after) == deployments + 1
+    assert (after[-1].version, after[-1].definition) == (after[-2].version, after[-2].definition)
+    assert after[-1].data != after[-2].data
+    published = [e for e in ledger.events("process_sales_data", "publish") if e["details"]["environment"] == "prod"]
+    assert consumers_read(aws, "clean_sales") == {published[-1]["details"]["generation"]}
 
 
 def test_the_quality_gate_blocks_a_broken_change(airflow, aws, ledger, tmp_path):
     ensure_released(airflow, ledger, "process_sales_data")
     before = glue_job(aws, "process_sales_data-prod")
+    read = consumers_read(aws, "clean_sales")
     run = release(airflow, "process_sales_data", jobs_dir=broken_jobs_dir(tmp_path), mark=SKIP_TESTS_AND_APPROVAL)
     assert run.state == "failed"
-    assert run.tasks["quality_gate"] == "failed"
-    assert run.tasks["promote_prod"] == "upstream_failed"
-    assert "quality gate failed in staging" in run.log
+    assert run.tasks["audit_staging"] == "failed"
+    assert run.tasks["publish_staging"] == "upstream_failed"
+    assert run.tasks["publish"] == "upstream_failed"
+    assert "audit failed in staging; nothing was published" in run.log
     assert glue_job(aws, "process_sales_data-prod")["Command"] == before["Command"]
+    assert consumers_read(aws, "clean_sales") == read
 
 
 def test_failing_job_tests_stop_the_release(airflow, aws, ledger, tmp_path):
@@ -86,21 +116,23 @@ def test_failing_job_tests_stop_the_release(airflow, aws, ledger, tmp_path):
     assert glue_job(aws, "process_sales_data-staging")["Command"] == staging_before["Command"]
 
 
-def test_a_failed_staging_run_stops_the_release(airflow, aws, ledger, tmp_path):
+def test_a_shadow_run_that_fails_on_prod_inputs_publishes_nothing(airflow, aws, ledger, tmp_path):
     ensure_released(airflow, ledger, "process_sales_data")
-    jobs_dir = changed_jobs_dir(tmp_path, "failing run")
+    jobs_dir = changed_jobs_dir(tmp_path, "fails in prod")
     script = jobs_dir / "process_sales_data" / "job.py"
-    script.write_text(
-        script.read_text().replace(
-            "def main(argv", "def main(argv, *_):\n    raise RuntimeError('disk full')\n\n\ndef _unused(argv"
-        )
+    failing = (
+        "def main(argv, *_):\n    if any('data-prod' in a for a in argv):\n        raise RuntimeError('disk full')\n"
+        "    _main(argv)\n\n\ndef _main(argv"
     )
-    prod_before = glue_job(aws, "process_sales_data-prod")
+    script.write_text(script.read_text().replace("def main(argv", failing))
+    prod_before, read = glue_job(aws, "process_sales_data-prod"), consumers_read(aws, "clean_sales")
     run = release(airflow, "process_sales_data", jobs_dir=jobs_dir, mark=SKIP_TESTS_AND_APPROVAL)
     assert run.state == "failed"
-    assert run.tasks["run_staging"] == "failed"
+    assert (run.tasks["run_staging"], run.tasks["shadow_run"]) == ("success", "failed")
+    assert run.tasks["publish"] == "upstream_failed"
     assert "RuntimeError: disk full" in run.log  # the driver's error log, shown by verbose=True
     assert glue_job(aws, "process_sales_data-prod")["Command"] == prod_before["Command"]
+    assert consumers_read(aws, "clean_sales") == read
 
 
 def test_a_held_lock_refuses_a_concurrent_release(airflow, ledger):
@@ -127,7 +159,7 @@ def test_self_approval_is_refused(airflow, aws, ledger, tmp_path):
     )
     assert run.state == "failed"
     assert run.tasks["approval"] == "success"
-    assert run.tasks["promote_prod"] == "failed"
+    assert run.tasks["publish"] == "failed"
     assert "cannot also approve it (four eyes)" in run.log
     assert glue_job(aws, "process_sales_data-prod")["Command"] == before["Command"]
 
@@ -160,17 +192,17 @@ def test_a_rejection_leaves_prod_untouched(airflow, aws, ledger, tmp_path):
     )
     assert run.state == "failed"
     assert run.tasks["approval"] == "failed"
-    assert run.tasks["promote_prod"] == "upstream_failed"
+    assert run.tasks["publish"] == "upstream_failed"
     assert glue_job(aws, "process_sales_data-prod")["Command"] == before["Command"]
 
 
-def test_failed_verification_rolls_prod_back_to_the_previous_release(airflow, aws, ledger, tmp_path):
+def test_a_shadow_output_that_fails_its_audit_leaves_prod_data_untouched(airflow, aws, ledger, tmp_path):
     ensure_released(airflow, ledger, "process_sales_data")
-    previous = ledger.live("process_sales_data", "prod")
+    previous, read = ledger.live("process_sales_data", "prod"), consumers_read(aws, "clean_sales")
     s3 = aws("s3")
     raw = s3.list_objects_v2(Bucket=PROD_BUCKET, Prefix="raw/sales/")["Contents"]
     saved = {o["Key"]: s3.get_object(Bucket=PROD_BUCKET, Key=o["Key"])["Body"].read() for o in raw}
-    # Prod's input now holds only invalid records: the new release writes no rows and fails verification.
+    # Prod's input now holds only invalid records: the candidate's shadow output is empty.
     for key in saved:
         s3.delete_object(Bucket=PROD_BUCKET, Key=key)
     header = saved[next(iter(saved))].decode().splitlines()[0]
@@ -186,14 +218,11 @@ def test_failed_verification_rolls_prod_back_to_the_previous_release(airflow, aw
         for key, body in saved.items():
             s3.put_object(Bucket=PROD_BUCKET, Key=key, Body=body)
     assert run.state == "failed"
-    assert run.tasks["verify_prod"] == "failed"
-    assert run.tasks["rollback_prod"] == "failed"  # restores prod, then fails the run with the reason
-    assert f"rolled back to {previous.version}" in run.log
-    assert normalise(aws("glue").get_job(JobName="process_sales_data-prod")["Job"]) == previous.definition
-    deployments = ledger.deployments("process_sales_data", "prod")
-    assert deployments[-1].version == previous.version
-    assert deployments[-1].definition == previous.definition
-    assert deployments[-2].outcome == "failed"
+    assert (run.tasks["audit_staging"], run.tasks["audit"]) == ("success", "failed")
+    assert run.tasks["approval"] == "upstream_failed"  # nobody is asked to approve it
+    assert "audit failed in prod; nothing was published" in run.log
+    assert consumers_read(aws, "clean_sales") == read
+    assert ledger.live("process_sales_data", "prod") == previous
 
 
 def test_the_default_environments_config_refuses_a_hand_marked_approval(airflow, aws, ledger, tmp_path):
@@ -211,7 +240,7 @@ def test_the_default_environments_config_refuses_a_hand_marked_approval(airflow,
     )
     assert run.state == "failed"
     assert run.tasks["approval"] == "success"  # marked by hand
-    assert run.tasks["promote_prod"] == "failed"
+    assert run.tasks["publish"] == "failed"
     assert "no recorded approval" in run.log
     assert glue_job(aws, "process_sales_data-prod")["Command"] == before["Command"]
 

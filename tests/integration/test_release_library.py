@@ -108,7 +108,7 @@ def test_a_promotion_that_failed_midway_is_rolled_back(ledger, jobs_copy):
     transforms = jobs_copy / "process_sales_data" / "transforms.py"
     transforms.write_text(transforms.read_text() + "\n# midway test\n")
     good, _ = store.publish(package_job("process_sales_data", jobs_copy), ARTIFACTS)
-    good_definition = deploy.render_definition(specs["process_sales_data"], prod, good, specs)
+    good_definition = deploy.render_definition(specs["process_sales_data"], prod, good)
     glue.apply("process_sales_data-midway", good_definition, deploy.tags_for(prod, good))
     ledger.record_deployment(
         job="process_sales_data", environment="prod-midway", version=good.version, artifact_sha256=good.sha256,
@@ -117,7 +117,7 @@ def test_a_promotion_that_failed_midway_is_rolled_back(ledger, jobs_copy):
 
     (jobs_copy / "process_sales_data" / "transforms.py").write_text("# new version\n", encoding="utf-8")
     new, _ = store.publish(package_job("process_sales_data", jobs_copy), ARTIFACTS)
-    new_definition = deploy.render_definition(specs["process_sales_data"], prod, new, specs)
+    new_definition = deploy.render_definition(specs["process_sales_data"], prod, new)
     glue.apply("process_sales_data-midway", new_definition, deploy.tags_for(prod, new))
     # ...and the promotion task died here, before recording the deployment.
 
@@ -136,7 +136,7 @@ def test_a_release_that_failed_before_prod_leaves_the_live_release_alone(ledger,
     object.__setattr__(prod, "name", "prod-early")
     glue, store = hooks(prod)
     live, _ = store.publish(package_job("process_sales_data", jobs_copy), ARTIFACTS)
-    definition = deploy.render_definition(specs["process_sales_data"], prod, live, specs)
+    definition = deploy.render_definition(specs["process_sales_data"], prod, live)
     glue.apply("process_sales_data-early", definition, deploy.tags_for(prod, live))
     ledger.record_deployment(
         job="process_sales_data", environment="prod-early", version=live.version, artifact_sha256=live.sha256,

@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from glue_cicd.deploy import normalise
+from glue_cicd.generations import generation_of
 from support.dag_runs import changed_jobs_dir, dags_test, glue_job
-from support.glue_runs import wait_for_run
 
 PROD_BUCKET = "glue-cicd-data-prod-123456789012"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:glue-cicd-alerts"
@@ -21,15 +21,28 @@ JOBS = ("process_sales_data", "daily_sales_summary")
 
 @pytest.fixture(scope="module")
 def released(airflow, aws, ledger):
-    """Both jobs live in prod, and prod's outputs freshly written by the live release."""
+    """Both jobs live in prod, their outputs published (in order: the summary reads the first's)."""
     for job in JOBS:
-        if ledger.live(job, "prod") is None:
+        live = ledger.live(job, "prod")
+        if live is None or live.outcome in ("failed", "rolled_back"):
             run = dags_test(airflow, f"release__{job}", mark="^(test|approval)$")
             assert run.state == "success", run.log[-3000:]
+
+
+def published_locations(aws, table: str) -> list[str]:
+    """Where prod consumers of ``table`` read (the table's or each partition's location)."""
     glue = aws("glue")
-    for job in JOBS:  # in order: the summary reads the first job's output
-        run_id = glue.start_job_run(JobName=f"{job}-prod")["JobRunId"]
-        assert wait_for_run(glue, f"{job}-prod", run_id)["JobRunState"] == "SUCCEEDED"
+    found = glue.get_table(DatabaseName="glue_cicd_prod", Name=table)["Table"]
+    if not found["PartitionKeys"]:
+        return [found["StorageDescriptor"]["Location"]]
+    partitions = glue.get_partitions(DatabaseName="glue_cicd_prod", TableName=table)["Partitions"]
+    return [p["StorageDescriptor"]["Location"] for p in partitions]
+
+
+def objects_under(s3, uri: str) -> dict[str, bytes]:
+    prefix = uri.removeprefix(f"s3://{PROD_BUCKET}/")
+    listed = s3.list_objects_v2(Bucket=PROD_BUCKET, Prefix=prefix).get("Contents", [])
+    return {o["Key"]: s3.get_object(Bucket=PROD_BUCKET, Key=o["Key"])["Body"].read() for o in listed}
 
 
 @pytest.fixture
@@ -66,21 +79,25 @@ def test_revalidation_passes_after_releases(airflow, ledger, released, alerts):
 
 def test_bad_prod_data_fails_revalidation_with_one_alert_per_dataset(airflow, aws, ledger, released, alerts):
     s3 = aws("s3")
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=PROD_BUCKET, Prefix="curated/sales/")["Contents"]]
-    part = next(k for k in keys if k.endswith(".parquet"))
-    table = pq.read_table(io.BytesIO(s3.get_object(Bucket=PROD_BUCKET, Key=part)["Body"].read())).slice(0, 3)
+    # Bad rows land in a published partition (what consumers read, through the catalog) ...
+    published = objects_under(s3, published_locations(aws, "clean_sales")[0])
+    part = next(k for k in published if k.endswith(".parquet"))
+    table = pq.read_table(io.BytesIO(published[part])).slice(0, 3)
     table = table.set_column(table.schema.get_field_index("amount"), "amount", pa.array([-1.0, -2.0, -3.0]))
     bad = io.BytesIO()
     pq.write_table(table, bad)
     bad_key = part.rsplit("/", 1)[0] + "/part-injected-bad.parquet"
     s3.put_object(Bucket=PROD_BUCKET, Key=bad_key, Body=bad.getvalue())
-    summary = [o["Key"] for o in s3.list_objects_v2(Bucket=PROD_BUCKET, Prefix="marts/daily_sales/")["Contents"]]
-    for key in summary:  # the summary dataset disappears: missing data is a failure, never a pass
+    # ... and the summary's published data disappears: missing data is a failure, never a pass.
+    summary = objects_under(s3, published_locations(aws, "daily_sales")[0])
+    for key in summary:
         s3.delete_object(Bucket=PROD_BUCKET, Key=key)
     try:
         run = dags_test(airflow, "revalidate_prod_datasets")
     finally:
         s3.delete_object(Bucket=PROD_BUCKET, Key=bad_key)
+        for key, body in summary.items():
+            s3.put_object(Bucket=PROD_BUCKET, Key=key, Body=body)
     assert run.state == "failed"
     assert "expect_column_values_to_be_between" in run.log
     messages = alerts()
@@ -92,6 +109,7 @@ def test_bad_prod_data_fails_revalidation_with_one_alert_per_dataset(airflow, aw
     assert "expect_column_values_to_be_between on amount" in clean
     summary_alert = next(b for b in bodies if "daily_sales_summary.daily_sales" in b)
     assert "has no data to validate" in summary_alert
+    assert "glue_cicd_prod.daily_sales" in summary_alert
     assert all(m["Subject"] == "[glue-cicd] prod data failed revalidation" for m in messages)
 
 
@@ -119,6 +137,10 @@ def test_rollback_restores_the_previous_release_and_a_repeat_changes_nothing(air
     after = ledger.deployments("process_sales_data", "prod")
     assert after[-1].version == target.version
     assert after[-1].definition == target.definition
+    # Data first: consumers read the generation the target release published again.
+    key = target.data["clean_sales"].removeprefix(f"s3://{PROD_BUCKET}/")
+    manifest = json.loads(aws("s3").get_object(Bucket=PROD_BUCKET, Key=key)["Body"].read())
+    assert {generation_of(loc) for loc in published_locations(aws, "clean_sales")} == {manifest["generation"]}
 
     again = rollback(airflow, job="process_sales_data", environment="prod", version=target.version)
     assert again.state == "success", again.log[-3000:]

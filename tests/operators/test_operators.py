@@ -3,9 +3,6 @@ return, and that a refusal fails the task without retry, records why and changes
 
 from __future__ import annotations
 
-import uuid
-from types import SimpleNamespace
-
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 from botocore.exceptions import ClientError
@@ -14,32 +11,12 @@ from glue_cicd.hooks.ledger import LedgerHook
 from glue_cicd.ledger import LockHeldError
 from glue_cicd.operators.base import XCOM_FAILURE, JobOperator
 from glue_cicd.operators.build import BuildArtifactOperator
-from glue_cicd.operators.deploy import PromoteOperator
+from glue_cicd.operators.publish import PublishOperator
 from glue_cicd.operators.request import ReleaseRequestOperator
 from glue_cicd.operators.rollback import RollbackCheckOperator
+from support.context import context
 
 JOB = "process_sales_data"
-
-
-class TaskInstance:
-    """The part of Airflow's task instance the operators use: XCom pushes."""
-
-    def __init__(self):
-        self.xcom: dict[str, object] = {}
-
-    def xcom_push(self, key: str, value) -> None:
-        self.xcom[key] = value
-
-
-def context(user: str = "alice", **params) -> dict:
-    run_id = f"manual__{uuid.uuid4().hex[:8]}"
-    return {
-        "dag": SimpleNamespace(dag_id="operator_tests"),
-        "run_id": run_id,
-        "dag_run": SimpleNamespace(triggering_user_name=user),
-        "ti": TaskInstance(),
-        "params": params,
-    }
 
 
 @pytest.fixture
@@ -85,10 +62,13 @@ def test_self_approval_is_refused_before_prod_changes(emulator, aws, ledger):
     deployments = len(ledger.deployments(JOB, "prod"))
     ctx = context(user="alice")
     approval = {"chosen_options": ["Approve"], "responded_by_user": {"id": "alice", "name": "alice"}}
-    operator = PromoteOperator(task_id="promote_prod", job=JOB, artifact=artifact, approval=approval)
+    operator = PublishOperator(
+        task_id="publish", job=JOB, environment="prod", artifact=artifact, generation="20261125T000000-000000",
+        approval=approval,
+    )  # fmt: skip
     with pytest.raises(AirflowFailException, match="cannot also approve it"):
         operator.execute(ctx)
-    assert "promotion refused, prod unchanged" in ctx["ti"].xcom[XCOM_FAILURE]
+    assert "publish refused, prod unchanged" in ctx["ti"].xcom[XCOM_FAILURE]
     assert len(ledger.deployments(JOB, "prod")) == deployments
     assert ledger.lock_holder(JOB, "prod") is None or ledger.lock_holder(JOB, "prod")["owner"] != ctx["run_id"]
 

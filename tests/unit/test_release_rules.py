@@ -57,8 +57,8 @@ def artifact(version="abc123def456"):
 
 def test_the_rendered_definition_is_complete_and_per_environment(project):
     environments, specs = project
-    staging = deploy.render_definition(specs["process_sales_data"], environments["staging"], artifact(), specs)
-    prod = deploy.render_definition(specs["process_sales_data"], environments["prod"], artifact(), specs)
+    staging = deploy.render_definition(specs["process_sales_data"], environments["staging"], artifact())
+    prod = deploy.render_definition(specs["process_sales_data"], environments["prod"], artifact())
     assert set(staging) == set(deploy.DEFINITION_KEYS)
     arguments = staging["DefaultArguments"]
     assert arguments["--input_path"] == "s3://glue-cicd-data-staging-123456789012/raw/sales/"
@@ -66,14 +66,30 @@ def test_the_rendered_definition_is_complete_and_per_environment(project):
     assert arguments["--extra-py-files"].endswith("/process_sales_data/abc123def456/libs.zip")
     assert arguments["--release_version"] == "abc123def456"
     assert staging["Command"]["ScriptLocation"] == prod["Command"]["ScriptLocation"]
-    assert prod["DefaultArguments"]["--output_path"] == "s3://glue-cicd-data-prod-123456789012/curated/sales/"
-    summary = deploy.render_definition(specs["daily_sales_summary"], environments["prod"], artifact(), specs)
-    assert summary["DefaultArguments"]["--input_path"] == prod["DefaultArguments"]["--output_path"]
+    # Outputs are not in the definition: each run gets a new generation to write.
+    assert "--output_path" not in prod["DefaultArguments"]
+    run = deploy.run_arguments(specs["process_sales_data"], environments["prod"], "20261125T093000-3f2a1c")
+    assert run == {"--output_path": "s3://glue-cicd-data-prod-123456789012/curated/sales/_gen=20261125T093000-3f2a1c/"}
+    shadow_run = deploy.run_arguments(specs["process_sales_data"], environments["prod"], "g1", shadow=True)
+    assert shadow_run == {
+        **run,
+        "--output_path": "s3://glue-cicd-data-prod-123456789012/curated/sales/_gen=g1/",
+        "--summary_path": "s3://glue-cicd-data-prod-123456789012/run-summaries/process_sales_data/_gen=g1/",
+        "--TempDir": "s3://glue-cicd-data-prod-123456789012/_glue_temp/_gen=g1/",
+    }  # the shadow role may write nothing but generation prefixes
+    # Another job's output is read through the environment's catalog.
+    summary = deploy.render_definition(specs["daily_sales_summary"], environments["prod"], artifact())
+    assert summary["DefaultArguments"]["--input_table"] == "glue_cicd_prod.clean_sales"
+    shadow = deploy.render_definition(
+        specs["process_sales_data"], environments["prod"], artifact(), role=environments["prod"].shadow_glue_role_arn
+    )
+    assert shadow["Role"].endswith(":role/glue-cicd-glue-shadow-role")
+    assert {k: v for k, v in shadow.items() if k != "Role"} == {k: v for k, v in prod.items() if k != "Role"}
 
 
 def test_diff_names_each_changed_member(project):
     environments, specs = project
-    old = deploy.render_definition(specs["process_sales_data"], environments["prod"], artifact("aaaa"), specs)
+    old = deploy.render_definition(specs["process_sales_data"], environments["prod"], artifact("aaaa"))
     new = {**old, "NumberOfWorkers": 5, "DefaultArguments": {**old["DefaultArguments"], "--release_version": "bbbb"}}
     assert deploy.diff(old, new) == [
         "~ DefaultArguments.--release_version: 'aaaa' -> 'bbbb'",

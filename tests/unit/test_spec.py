@@ -25,6 +25,8 @@ ENVIRONMENTS = {
             "glue_role_arn": "arn:aws:iam::123456789012:role/glue",
             "artifact_bucket": "artifacts-123",
             "data_bucket": f"data-{env}-123",
+            "catalog_database": f"db_{env}",
+            **({"shadow_glue_role_arn": "arn:aws:iam::123456789012:role/shadow"} if env == "prod" else {}),
         }
         for env in ("staging", "prod")
     },
@@ -38,6 +40,7 @@ CLEAN = {
     "format": "parquet",
     "path": "s3://{data_bucket}/curated/sales/",
     "suite": "clean_sales",
+    "key": ["sale_id"],
 }
 READS = {"name": "upstream", "argument": "input_path"}  # an input read from another job's output
 SUITES = ("clean_sales", "daily_sales")
@@ -55,7 +58,11 @@ def job(name: str = "sales", **changes: Any) -> dict[str, Any]:
         "default_arguments": {"--summary_path": "s3://{data_bucket}/summaries/{job}/"},
         "datasets": {"inputs": [RAW], "outputs": [CLEAN]},
     }
-    data.update(copy.deepcopy(changes))
+    data = copy.deepcopy({**data, **changes})
+    outputs = data["datasets"].get("outputs") if isinstance(data.get("datasets"), dict) else None
+    for output in outputs if isinstance(outputs, list) and name != "sales" else []:
+        if isinstance(output, dict) and output.get("name") == "clean_sales":
+            output["name"] = f"{name}_sales"  # outputs are catalog tables: their names are unique across jobs
     return {key: value for key, value in data.items() if value is not None}
 
 
@@ -123,6 +130,34 @@ JOB_FIELDS = (
 ARGUMENT_PLACEHOLDERS = "{data_bucket}, {artifact_bucket}, {environment}, {job}"
 # (id, job.yaml content, the error's problems). Environments are checked in file order: prod, then staging.
 BAD_JOBS = [
+    (
+        "output without a key",
+        job(datasets=datasets(outputs=[{k: v for k, v in CLEAN.items() if k != "key"}])),
+        ["field 'datasets.outputs.0.key': required field is missing"],
+    ),
+    (
+        "unknown diff setting",
+        job(datasets=datasets(outputs=[{**CLEAN, "diff": {"max_change": 0.1}}])),
+        [
+            "field 'datasets.outputs.0.diff.max_change': unknown field; did you mean 'max_changed_share'? "
+            "allowed: max_changed_share, max_removed_share, expected_changes, float_precision"
+        ],
+    ),
+    (
+        "diff threshold above 1",
+        job(datasets=datasets(outputs=[{**CLEAN, "diff": {"max_removed_share": 1.5}}])),
+        ["field 'datasets.outputs.0.diff.max_removed_share': Input should be less than or equal to 1 (got 1.5)"],
+    ),
+    (
+        "key column named twice",
+        job(datasets=datasets(outputs=[{**CLEAN, "key": ["sale_id", "sale_id"]}])),
+        ["field 'datasets.outputs.0': 'key' names sale_id more than once"],
+    ),
+    (
+        "key that is not a column name",
+        job(datasets=datasets(outputs=[{**CLEAN, "key": ["sale id"]}])),
+        ["field 'datasets.outputs.0.key.0': must be a column name: letters, digits and _ (got 'sale id')"],
+    ),
     (
         "yaml syntax",
         "name: sales\nowners: [a\nworker_type: G.1X\n",
@@ -251,7 +286,7 @@ BAD_JOBS = [
         job(datasets=datasets(outputs=[{**CLEAN, "partitions": ["day"]}])),
         [
             "field 'datasets.outputs.0.partitions': unknown field; did you mean 'partition_by'? "
-            "allowed: name, argument, format, path, description, suite, partition_by",
+            "allowed: name, argument, format, path, description, suite, partition_by, key, diff",
         ],
     ),
     (
@@ -534,7 +569,7 @@ BAD_ENVIRONMENTS = [
         [
             "field 'environments.staging.regoin': unknown field; did you mean 'region'? allowed: name, aws_conn_id, "
             "region, glue_role_arn, artifact_bucket, data_bucket, job_name_pattern, approvers, approval_timeout_hours, "
-            "require_recorded_approval, glue_poll_seconds"
+            "require_recorded_approval, glue_poll_seconds, catalog_database, shadow_glue_role_arn, retention"
         ],
     ),
     (
@@ -600,3 +635,35 @@ def test_the_default_environments_are_strict_and_the_emulators_differ_only_in_re
     assert local.model_dump(exclude={"environments"}) == default.model_dump(exclude={"environments"})
     for name, env in default.environments.items():
         assert local[name].model_dump(exclude=relaxed) == env.model_dump(exclude=relaxed), name
+
+
+def test_an_output_name_is_one_catalog_table_across_jobs(jobs_dir, environments, expectations):
+    write_job(jobs_dir, "sales", job())
+    copy_path = write_job(jobs_dir, "sales_copy", job("sales_copy", datasets=datasets(outputs=[CLEAN])))
+    yaml_text = copy_path.read_text().replace("sales_copy_sales", "clean_sales")
+    copy_path.write_text(yaml_text)
+
+    specs, errors = load_jobs(jobs_dir, environments, expectations)
+
+    assert list(specs) == ["sales"]
+    assert errors[copy_path].problems == [
+        "field 'datasets.outputs': output names are catalog table names; taken: clean_sales (already sales's)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"environments.prod.shadow_glue_role_arn": None},
+            "prod needs shadow_glue_role_arn: the role shadow runs of unapproved code run under",
+        ),
+        ({"environments.prod.catalog_database": "db_staging"}, "each environment needs its own catalog_database"),
+    ],
+    ids=["prod without a shadow role", "one catalog for both"],
+)
+def test_environments_publish_through_their_own_catalog(tmp_path, changes, expected):
+    path = tmp_path / "environments.yaml"
+    path.write_text(yaml.safe_dump(environments_with(**changes)))
+    with pytest.raises(SpecError, match=expected):
+        load_environments(path)

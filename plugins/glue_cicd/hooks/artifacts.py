@@ -12,7 +12,7 @@ from glue_cicd.build import Artifact, BuildError, Package, artifact_sha256, mani
 
 
 class ArtifactStoreHook(AwsBaseHook):
-    """Artifacts under ``s3://<bucket>/<job>/<version>/`` and JSON results beside data.
+    """Artifacts under ``s3://<bucket>/<job>/<version>/``, and JSON results and manifests beside data.
 
     Takes the :class:`AwsBaseHook` arguments (``aws_conn_id``, ``region_name``).
     """
@@ -43,12 +43,26 @@ class ArtifactStoreHook(AwsBaseHook):
         return Artifact(package.job, package.version, package.sha256, bucket, git), True
 
     def read_manifest(self, bucket: str, prefix: str) -> dict | None:
+        return self.read_json(bucket, prefix + "manifest.json")
+
+    def read_json(self, bucket: str, key: str) -> Any:
+        """The JSON object at ``key``; None if there is none."""
         try:
-            return json.loads(self.conn.get_object(Bucket=bucket, Key=prefix + "manifest.json")["Body"].read())
+            return json.loads(self.conn.get_object(Bucket=bucket, Key=key)["Body"].read())
         except ClientError as exc:
             if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
                 return None
             raise
+
+    def get_json(self, uri: str) -> Any:
+        """The JSON object at the ``s3://`` ``uri``; it must exist."""
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        return json.loads(self.conn.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+    def has_objects(self, uri: str) -> bool:
+        """Whether anything is stored under the ``s3://`` prefix ``uri``."""
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        return bool(self.conn.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1).get("KeyCount"))
 
     def verify(self, artifact: Artifact) -> None:
         """Check the objects in S3 still hash to the artifact's sha256 (before promoting them)."""
@@ -62,6 +76,17 @@ class ArtifactStoreHook(AwsBaseHook):
             raise BuildError(
                 f"artifact {artifact.uri} was modified after it was built: sha256 {actual}, expected {artifact.sha256}"
             )
+
+    def delete_prefix(self, uri: str) -> int:
+        """Delete every object under the ``s3://`` prefix ``uri``; return how many."""
+        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+        count = 0
+        for page in self.conn.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+            if keys:
+                self.conn.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+                count += len(keys)
+        return count
 
     def put_bytes(self, bucket: str, key: str, body: bytes) -> str:
         """Store ``body``; return its ``s3://`` URI."""

@@ -77,8 +77,10 @@ class LedgerHook(AwsBaseHook):
         run_id: str,
         who: str = "",
         kind: str = "deployment",
+        data: dict[str, str] | None = None,
     ) -> Deployment:
-        """Record that ``environment`` now runs ``version`` with ``definition``."""
+        """Record that ``environment`` now runs ``version`` with ``definition`` (and publishes the
+        datasets of ``data``: dataset -> publish manifest URI)."""
         at = timestamp()
         item = {
             "pk": f"JOB#{job}",
@@ -94,9 +96,21 @@ class LedgerHook(AwsBaseHook):
             "at": at,
             "run_id": run_id,
         }
+        if data:
+            item["data"] = json.dumps(data, sort_keys=True)
         self.conn.put_item(TableName=self.table, Item=marshal(item))
-        self.record(job, kind, run_id=run_id, who=who, environment=environment, version=version)
+        self.record(job, kind, run_id=run_id, who=who, environment=environment, version=version, data=data or {})
         return Deployment.from_item(item)
+
+    def set_data(self, deployment: Deployment, data: dict[str, str]) -> None:
+        """Record the publish manifests of the datasets a deployment published after it was recorded."""
+        self.conn.update_item(
+            TableName=self.table,
+            Key=marshal({"pk": f"JOB#{deployment.job}", "sk": deployment.sk}),
+            UpdateExpression="SET #d = :d",
+            ExpressionAttributeNames={"#d": "data"},
+            ExpressionAttributeValues=marshal({":d": json.dumps(data, sort_keys=True)}),
+        )
 
     def set_outcome(self, deployment: Deployment, outcome: str) -> None:
         """Mark a deployment ``verified`` or ``failed``."""

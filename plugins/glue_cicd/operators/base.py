@@ -10,6 +10,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 if TYPE_CHECKING:
     from glue_cicd.hooks.artifacts import ArtifactStoreHook
+    from glue_cicd.hooks.catalog import CatalogHook
     from glue_cicd.hooks.glue_jobs import GlueJobDefinitionHook
     from glue_cicd.hooks.ledger import LedgerHook
     from glue_cicd.spec import Environment, EnvironmentsConfig, JobSpec
@@ -79,6 +80,19 @@ class JobOperator(BaseOperator):
         from glue_cicd.hooks.artifacts import ArtifactStoreHook
 
         return ArtifactStoreHook(aws_conn_id=env.aws_conn_id, region_name=env.region)
+
+    @staticmethod
+    def catalog(env: Environment) -> CatalogHook:
+        from glue_cicd.hooks.catalog import CatalogHook
+
+        return CatalogHook(aws_conn_id=env.aws_conn_id, region_name=env.region)
+
+    @staticmethod
+    def generation(context) -> str:
+        """The data generation this DAG run writes (the same on every retry)."""
+        from glue_cicd.generations import generation_id
+
+        return generation_id(JobOperator.run_ref(context), context["dag_run"].run_after)
 
     @staticmethod
     def run_ref(context) -> str:

@@ -1,4 +1,4 @@
-"""Deploy: the full Glue job definition rendered from the spec, under the environment's lock."""
+"""Deploy: the full Glue job definition rendered from the spec (staging, and prod's shadow job)."""
 
 from __future__ import annotations
 
@@ -17,13 +17,15 @@ class DeployGlueJobOperator(JobOperator):
     :param environment: ``staging`` or ``prod``.
     :param artifact: the build task's result (``build.output``).
     :param allow_drift: deploy over a drifted job deliberately.
-    :return: ``glue_job``, ``version`` and ``outcome`` (created, updated, unchanged).
+    :return: ``glue_job``, ``version``, ``outcome`` (created, updated, unchanged), and the
+        ``generation`` this DAG run writes with the run ``arguments`` that send it there.
     """
 
     template_fields: Sequence[str] = ("job", "environment", "artifact", "allow_drift")
     kind = "deployment"
 
     def __init__(self, *, job: str, environment: str, artifact: Any, allow_drift: Any = False, **kwargs):
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.job = job
         self.environment = environment
@@ -31,15 +33,17 @@ class DeployGlueJobOperator(JobOperator):
         self.allow_drift = allow_drift
 
     def perform(self, context) -> dict[str, Any]:
+        from glue_cicd import deploy
+
         environments, specs = self.load()
         artifact = artifact_from(self.artifact)
-        self.before_deploy(context, environments, artifact)
-        return self.deploy(context, environments, specs, artifact)
+        result = self.deploy(context, environments, specs, artifact)
+        generation = self.generation(context)
+        arguments = deploy.run_arguments(specs[self.job], environments[self.environment], generation)
+        return {**result, "generation": generation, "arguments": arguments}
 
-    def before_deploy(self, context, environments, artifact) -> None:
-        """Checks a subclass makes before anything changes."""
-
-    def deploy(self, context, environments, specs, artifact) -> dict[str, Any]:
+    def deploy(self, context, environments, specs, artifact, data: dict[str, str] | None = None) -> dict[str, Any]:
+        """Deploy under the lock and record it (with the publish manifests of ``data``)."""
         from glue_cicd import deploy
         from glue_cicd.errors import Refusal
 
@@ -48,7 +52,7 @@ class DeployGlueJobOperator(JobOperator):
         ledger.acquire(self.job, env.name, self.run_ref(context))
         glue = self.glue(env)
         name = env.glue_job_name(self.job)
-        desired = deploy.normalise(deploy.render_definition(specs[self.job], env, artifact, specs))
+        desired = deploy.normalise(deploy.render_definition(specs[self.job], env, artifact))
         live = glue.live_definition(name)
         last = ledger.live(self.job, env.name)
         if live is not None and live != desired:
@@ -62,7 +66,7 @@ class DeployGlueJobOperator(JobOperator):
                 self.log.warning("overwriting drifted job %s:\n%s", name, "\n".join(drift))
         outcome = glue.apply(name, desired, deploy.tags_for(env, artifact))
         self.log.info("%s: %s (version %s)", name, outcome, artifact.version)
-        if last is None or last.version != artifact.version or last.definition != desired:
+        if data or last is None or last.version != artifact.version or last.definition != desired:
             ledger.record_deployment(
                 job=self.job,
                 environment=env.name,
@@ -73,43 +77,43 @@ class DeployGlueJobOperator(JobOperator):
                 run_id=self.run_ref(context),
                 who=self.triggered_by(context) or "",
                 kind=self.kind,
+                data=data,
             )
         return {"glue_job": name, "version": artifact.version, "outcome": outcome}
 
 
-class PromoteOperator(DeployGlueJobOperator):
-    """Deploy the exact staging artifact to prod, after checking the approval and the artifact's sha256.
+class ShadowDeployOperator(JobOperator):
+    """Deploy the candidate version as prod's shadow job: prod's inputs, the shadow role, its own
+    name. Prod's job definition is not touched; the shadow run writes a generation only.
 
-    :param approval: the approval task's result (``approval.output``); None when it was marked
-        successful by hand, which only an environment without ``require_recorded_approval`` accepts.
+    :param artifact: the build task's result (``build.output``).
+    :return: ``glue_job``, ``version``, ``outcome``, ``generation`` and run ``arguments``.
     """
 
-    template_fields: Sequence[str] = (*DeployGlueJobOperator.template_fields, "approval")
-    kind = "promotion"
+    template_fields: Sequence[str] = ("job", "artifact")
 
-    def __init__(self, *, job: str, approval: Any, **kwargs):
-        super().__init__(job=job, environment="prod", **kwargs)
-        self.approval = approval
+    def __init__(self, *, job: str, artifact: Any, **kwargs):
+        kwargs.setdefault("multiple_outputs", True)
+        super().__init__(**kwargs)
+        self.job = job
+        self.artifact = artifact
 
-    def before_deploy(self, context, environments, artifact) -> None:
-        from glue_cicd.approval import ApprovalRefused, check_approval
-        from glue_cicd.build import BuildError
+    def perform(self, context) -> dict[str, Any]:
+        from glue_cicd import deploy
 
+        environments, specs = self.load()
         prod = environments["prod"]
-        try:
-            approver = check_approval(
-                self.approval or None,
-                triggered_by=self.triggered_by(context),
-                require_recorded=prod.require_recorded_approval,
-            )
-            self.store(environments["staging"]).verify(artifact)
-        except (ApprovalRefused, BuildError) as exc:
-            raise type(exc)(f"promotion refused, prod unchanged: {exc}") from exc
-        self.ledger(environments).record(
-            self.job,
-            "approval",
-            run_id=self.run_ref(context),
-            who=(approver or {}).get("name", "not recorded"),
-            version=artifact.version,
-            recorded=approver is not None,
-        )
+        artifact = artifact_from(self.artifact)
+        name = prod.shadow_job_name(self.job)
+        definition = deploy.render_definition(specs[self.job], prod, artifact, role=prod.shadow_glue_role_arn)
+        definition["Description"] = f"Shadow runs of {self.job} candidates (unapproved code): writes generations only"
+        outcome = self.glue(prod).apply(name, definition, {**deploy.tags_for(prod, artifact), "Shadow": "true"})
+        generation = self.generation(context)
+        self.log.info("%s: %s (version %s); the run writes generation %s", name, outcome, artifact.version, generation)
+        return {
+            "glue_job": name,
+            "version": artifact.version,
+            "outcome": outcome,
+            "generation": generation,
+            "arguments": deploy.run_arguments(specs[self.job], prod, generation, shadow=True),
+        }

@@ -14,11 +14,13 @@ class ApprovalEvidenceOperator(JobOperator):
     :param artifact: the build task's result (``build.output``).
     :param tests: the test task's report.
     :param quality: the staging quality gate's results.
+    :param audit: the shadow run's audit results.
+    :param data_diff: the data diff's results (one per dataset, with its Markdown summary).
     :param staging_run_id: the staging Glue run's id.
     :return: the approval request's ``subject`` and Markdown ``body``, one XCom each.
     """
 
-    template_fields: Sequence[str] = ("job", "artifact", "tests", "quality", "staging_run_id")
+    template_fields: Sequence[str] = ("job", "artifact", "tests", "quality", "audit", "data_diff", "staging_run_id")
 
     def __init__(
         self,
@@ -27,6 +29,8 @@ class ApprovalEvidenceOperator(JobOperator):
         artifact: Any,
         tests: Any = None,
         quality: Any = None,
+        audit: Any = None,
+        data_diff: Any = None,
         staging_run_id: Any = None,
         **kwargs,
     ):
@@ -36,6 +40,8 @@ class ApprovalEvidenceOperator(JobOperator):
         self.artifact = artifact
         self.tests = tests
         self.quality = quality
+        self.audit = audit
+        self.data_diff = data_diff
         self.staging_run_id = staging_run_id
 
     def perform(self, context) -> dict[str, str]:
@@ -47,7 +53,7 @@ class ApprovalEvidenceOperator(JobOperator):
         staging, prod = environments["staging"], environments["prod"]
         prod_glue = self.glue(prod)
         prod_name = prod.glue_job_name(self.job)
-        desired = deploy.render_definition(specs[self.job], prod, artifact, specs)
+        desired = deploy.render_definition(specs[self.job], prod, artifact)
         live = self.ledger(environments).live(self.job, "prod")
         staging_seconds = None
         if self.staging_run_id:
@@ -58,9 +64,11 @@ class ApprovalEvidenceOperator(JobOperator):
             definition_diff=deploy.diff(prod_glue.live_definition(prod_name), desired),
             tests=self.tests or {},
             quality=self.quality or [],
+            audit=self.audit or [],
+            data_diff=self.data_diff or [],
             staging_seconds=staging_seconds,
             prod_last_seconds=prod_glue.last_successful_seconds(prod_name),
             prod_version=live.version if live else None,
             triggered_by=self.triggered_by(context),
         )
-        return {"subject": f"Promote {self.job} {artifact.version} to prod?", "body": body}
+        return {"subject": f"Publish {self.job} {artifact.version} and its data to prod?", "body": body}

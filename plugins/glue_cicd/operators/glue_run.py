@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
 
 from glue_cicd.spec import Environment
 
 
-def glue_run(task_id: str, env: Environment, job: str, **kwargs) -> GlueJobOperator:
-    """A run of ``job`` as deployed in ``env`` (no config update), deferred while it runs, with the
-    driver's log forwarded to the task log. A failed run fails the task without retry (Glue's
-    ``MaxRetries`` is the job's own retry policy); returns the run id.
+def glue_run(task_id: str, env: Environment, job_name: str, arguments: Any, **kwargs) -> GlueJobOperator:
+    """A run of the Glue job ``job_name`` as deployed in ``env`` (no config update), deferred while
+    it runs, with the driver's log forwarded to the task log. ``arguments`` (the deploy task's
+    ``arguments``) send its outputs to a new generation. A failed run fails the task without
+    retry (Glue's ``MaxRetries`` is the job's own retry policy); returns the run id.
     """
     return GlueJobOperator(
         task_id=task_id,
-        job_name=env.glue_job_name(job),
+        job_name=job_name,
+        script_args=arguments,
         aws_conn_id=env.aws_conn_id,
         region_name=env.region,
         update_config=False,

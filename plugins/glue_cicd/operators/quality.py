@@ -1,4 +1,5 @@
-"""Quality gate: every output dataset validated by its Great Expectations suite."""
+"""Quality checks with the datasets' Great Expectations suites: the audit of a generation before
+it is published, and the check of what consumers read once it is."""
 
 from __future__ import annotations
 
@@ -9,44 +10,58 @@ from glue_cicd.operators.base import JobOperator, artifact_from
 
 
 class QualityGateOperator(JobOperator):
-    """Validate every output dataset of the job in an environment with its Great Expectations suite.
+    """Validate every output dataset of the job with its Great Expectations suite.
+
+    ``through_catalog`` False (the audit): the data of ``generation`` in S3, before anyone reads
+    it. True (the post-publish check): what the environment's catalog now points consumers at
+    within ``generation``; a dataset the catalog does not point at there fails.
 
     Results are stored as JSON in the environment's data bucket and summarised in the log and
-    XCom; any failed expectation fails the task. In prod, success marks the deployment verified.
+    XCom; any failed expectation fails the task. In prod, a passed post-publish check marks the
+    deployment verified.
 
     :param environment: ``staging`` or ``prod``.
     :param artifact: the build task's result (``build.output``).
+    :param generation: the generation the run wrote (the deploy task's ``generation``).
+    :param through_catalog: read through the catalog (post-publish) rather than the generation.
     :return: one result per dataset (suite, counts, ``result_uri``).
     """
 
-    template_fields: Sequence[str] = ("job", "environment", "artifact")
+    template_fields: Sequence[str] = ("job", "environment", "artifact", "generation_id")
     ui_color = "#e6f4ea"
 
-    def __init__(self, *, job: str, environment: str, artifact: Any, **kwargs):
+    def __init__(
+        self, *, job: str, environment: str, artifact: Any, generation: Any, through_catalog: bool = False, **kwargs
+    ):
         super().__init__(**kwargs)
         self.job = job
         self.environment = environment
         self.artifact = artifact
+        self.generation_id = generation
+        self.through_catalog = through_catalog
 
     def perform(self, context) -> list[dict[str, Any]]:
         from glue_cicd.errors import Refusal
-        from glue_cicd.quality import DatasetUnavailableError, describe_failure, validate_s3_dataset
+        from glue_cicd.quality import DatasetUnavailableError, describe_failure, validate_table
 
         environments, specs = self.load()
         env = environments[self.environment]
         store = self.store(env)
         artifact = artifact_from(self.artifact)
+        step = "post-publish check" if self.through_catalog else "audit"
         results, problems = [], []
         for output in specs[self.job].datasets.outputs:
             try:
-                quality = validate_s3_dataset(store.conn, output.path_in(env), output.format, output.suite)
+                where, table = self.read(env, output, store)
+                quality = validate_table(table, output.suite, dataset=where)
             except DatasetUnavailableError as exc:
                 problems.append(f"{output.name}: {exc}")
                 continue
             self.log.info("%s", quality.summary())
             result = quality.to_dict()
-            key = f"_quality/{self.job}/{output.name}/{artifact.version}/{context['run_id']}.json".replace(":", "-")
-            result["result_uri"] = store.put_json(env.data_bucket, key, result)
+            kind = "published" if self.through_catalog else "audit"
+            key = f"_quality/{self.job}/{output.name}/{artifact.version}/{kind}-{context['run_id']}.json"
+            result["result_uri"] = store.put_json(env.data_bucket, key.replace(":", "-"), result)
             self.log.info("results stored in %s", result["result_uri"])
             results.append(result)
             if not quality.success:
@@ -59,13 +74,48 @@ class QualityGateOperator(JobOperator):
             run_id=self.run_ref(context),
             environment=env.name,
             version=artifact.version,
+            step=step,
+            generation=self.generation_id,
             results=[{k: r[k] for k in ("dataset", "suite", "success", "passed", "failed")} for r in results],
         )
         if problems:
-            raise Refusal(f"quality gate failed in {env.name}: " + "; ".join(problems))
-        if env.name == "prod":
+            unpublished = "" if self.through_catalog else "; nothing was published"
+            raise Refusal(f"{step} failed in {env.name}{unpublished}: " + "; ".join(problems))
+        if env.name == "prod" and self.through_catalog:
             live = ledger.live(self.job, "prod")
             if live is not None and live.version == artifact.version:
                 ledger.set_outcome(live, "verified")
             ledger.record(self.job, "verification", run_id=self.run_ref(context), version=artifact.version)
         return results
+
+    def read(self, env, output, store) -> tuple[str, Any]:
+        """Where the data was read and the data (an Arrow table)."""
+        from glue_cicd import datasets
+        from glue_cicd.generations import generation_of
+        from glue_cicd.quality import DatasetUnavailableError
+
+        if not self.through_catalog:
+            return datasets.generation_location(output, env, self.generation_id), datasets.read_generation(
+                store.conn, output, env, self.generation_id
+            )
+        table_name = f"{env.catalog_database}.{output.name}"
+        catalog = self.catalog(env)
+        table = catalog.table(env.catalog_database, output.name)
+        if table is None:
+            raise DatasetUnavailableError(f"catalog table {table_name} does not exist")
+        if output.partition_by:
+            mine = [
+                joined.split("/")
+                for joined, loc in catalog.partition_locations(env.catalog_database, output.name).items()
+                if generation_of(loc) == self.generation_id
+            ]
+            if not mine:
+                raise DatasetUnavailableError(f"no partition of {table_name} points at generation {self.generation_id}")
+        elif generation_of(table["StorageDescriptor"]["Location"]) != self.generation_id:
+            raise DatasetUnavailableError(
+                f"{table_name} points at {table['StorageDescriptor']['Location']}, not generation {self.generation_id}"
+            )
+        else:
+            mine = None
+        _, _, data = datasets.read_published(store.conn, catalog, env, output, partitions=mine)
+        return f"{table_name} (generation {self.generation_id})", data

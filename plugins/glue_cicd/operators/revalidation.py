@@ -30,7 +30,7 @@ class ListProdDatasetsOperator(BaseOperator):
 
 
 class RevalidateDatasetOperator(JobOperator):
-    """Validate the latest prod data of one output dataset with its suite.
+    """Validate what prod consumers read of one output dataset (through the catalog) with its suite.
 
     Stores the result JSON in the prod data bucket and a ``revalidation`` ledger entry. A failed
     expectation, or a dataset with no data, fails the task; the failure text is pushed to XCom for
@@ -48,8 +48,9 @@ class RevalidateDatasetOperator(JobOperator):
         self.dataset = dataset
 
     def perform(self, context) -> dict[str, Any]:
+        from glue_cicd.datasets import read_published
         from glue_cicd.errors import Refusal
-        from glue_cicd.quality import DatasetUnavailableError, describe_failure, validate_s3_dataset
+        from glue_cicd.quality import DatasetUnavailableError, describe_failure, validate_table
 
         environments, specs = self.load()
         prod = environments["prod"]
@@ -59,17 +60,23 @@ class RevalidateDatasetOperator(JobOperator):
         version = live.version if live else "never released"
         name = f"{self.job}.{self.dataset} (release {version})"
         store = self.store(prod)
+        table_name = f"{prod.catalog_database}.{output.name}"
         problem = None
         try:
-            quality = validate_s3_dataset(store.conn, output.path_in(prod), output.format, output.suite)
+            table, _, data = read_published(store.conn, self.catalog(prod), prod, output)
+            if data is None:
+                raise DatasetUnavailableError(
+                    f"catalog table {table_name} " + ("does not exist" if table is None else "has no partitions")
+                )
+            quality = validate_table(data, output.suite, dataset=table_name)
             self.log.info("%s", quality.summary())
             result = quality.to_dict()
             if not quality.success:
                 failures = "; ".join(describe_failure(f) for f in quality.failures)
                 problem = f"{name} failed {quality.failed} expectations of suite {output.suite}: {failures}"
         except DatasetUnavailableError as exc:
-            problem = f"{name} has no data to validate: {exc}"
-            result = {"dataset": output.path_in(prod), "suite": output.suite, "success": False, "passed": 0,
+            problem = f"{name} has no data to validate in {table_name}: {exc}"
+            result = {"dataset": table_name, "suite": output.suite, "success": False, "passed": 0,
                       "failed": 0, "row_count": 0, "failures": [], "error": str(exc)}  # fmt: skip
         key = f"_quality/revalidation/{self.job}/{self.dataset}/{context['run_id']}.json".replace(":", "-")
         result_uri = store.put_json(prod.data_bucket, key, result)

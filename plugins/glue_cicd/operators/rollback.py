@@ -1,4 +1,4 @@
-"""Rollback: restore an earlier release (script and full job definition) from the ledger."""
+"""Rollback: restore an earlier release (data, script and full job definition) from the ledger."""
 
 from __future__ import annotations
 
@@ -47,20 +47,23 @@ class RollbackCheckOperator(JobOperator):
 
 
 class RollbackOperator(JobOperator):
-    """Restore an earlier release of the job (script and full definition) from the ledger.
+    """Restore an earlier release of the job from the ledger: data first, then script and definition.
 
-    After a failed release (``failed_tasks`` given) it restores the release before the failed
-    one, marks the failed one, and then fails with the reason. On request (no ``failed_tasks``)
-    it restores ``version`` and succeeds; in prod only with a reviewer's approval.
+    After a failed release (``failed_tasks`` given) it points the catalog back to where it was
+    before the release's publish (from the publish manifests of ``generation``), restores the
+    release before the failed one, marks the failed one, and then fails with the reason. On
+    request (no ``failed_tasks``) it restores ``version`` (its data generations and its code)
+    and succeeds; in prod only with a reviewer's approval.
 
     :param environment: ``staging`` or ``prod``.
     :param version: the version to restore; empty means the previous release.
     :param artifact: after a failed release, the build task's result (the failed version).
+    :param generation: after a failed release, the generation it published.
     :param failed_tasks: tasks whose recorded failure explains this rollback (release DAG).
     :param approval: on request in prod, the approval task's result (``approval.output``).
     """
 
-    template_fields: Sequence[str] = ("job", "environment", "version", "artifact", "approval")
+    template_fields: Sequence[str] = ("job", "environment", "version", "artifact", "approval", "generation_id")
     ui_color = "#fce8e6"
 
     def __init__(
@@ -72,6 +75,7 @@ class RollbackOperator(JobOperator):
         artifact: Any = None,
         failed_tasks: Sequence[str] = (),
         approval: Any = None,
+        generation: Any = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -81,12 +85,13 @@ class RollbackOperator(JobOperator):
         self.artifact = artifact
         self.failed_tasks = list(failed_tasks)
         self.approval = approval
+        self.generation_id = generation
 
     def perform(self, context) -> dict[str, Any]:
         from glue_cicd.approval import check_approval
         from glue_cicd.rollback import RollbackError, restore
 
-        environments, _ = self.load()
+        environments, specs = self.load()
         env = environments[self.environment]
         ledger = self.ledger(environments)
         if not self.failed_tasks and env.name == "prod":
@@ -102,17 +107,26 @@ class RollbackOperator(JobOperator):
         release_version = artifact_from(self.artifact).version if self.failed_tasks and self.artifact else None
         if self.failed_tasks and release_version is None:
             raise AirflowFailException(f"the release of {self.job} built nothing, so {env.name} is unchanged")
+        store = self.store(env)
+        failed_data = {}
+        if self.failed_tasks and self.generation_id:
+            for output in specs[self.job].datasets.outputs:
+                key = f"_publish/{self.job}/{output.name}/{self.generation_id}.json"
+                if store.read_json(env.data_bucket, key) is not None:
+                    failed_data[output.name] = f"s3://{env.data_bucket}/{key}"
         try:
             outcome = restore(
                 ledger,
                 self.glue(env),
-                self.store(env),
+                store,
                 env,
                 self.job,
                 owner=self.run_ref(context),
                 version=self.version or None,
                 failed_version=release_version,
                 who=self.triggered_by(context) or "",
+                catalog=self.catalog(env),
+                failed_data=failed_data,
             )
         except RollbackError as exc:
             if not self.failed_tasks:
