@@ -15,6 +15,7 @@ Finally it prints what prod runs and which generation consumers read, per job.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -85,6 +86,7 @@ def broken_jobs_dir(workdir: Path) -> Path:
 def hooks(env: dict[str, str]):
     """The ledger and prod's catalog and artifact store, through the connection Airflow used."""
     os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = env["AIRFLOW_CONN_AWS_DEFAULT"]
+    logging.getLogger("airflow.providers.amazon.aws.utils.connection_wrapper").setLevel(logging.WARNING)
     from glue_cicd.hooks.artifacts import ArtifactStoreHook
     from glue_cicd.hooks.catalog import CatalogHook
     from glue_cicd.hooks.ledger import LedgerHook

@@ -220,6 +220,7 @@ def test_a_shadow_output_that_fails_its_audit_leaves_prod_data_untouched(airflow
     assert run.state == "failed"
     assert (run.tasks["audit_staging"], run.tasks["audit"]) == ("success", "failed")
     assert run.tasks["approval"] == "upstream_failed"  # nobody is asked to approve it
+    assert run.tasks["rollback_prod"] == "skipped"  # nothing was published: nothing to roll back
     assert "audit failed in prod; nothing was published" in run.log
     assert consumers_read(aws, "clean_sales") == read
     assert ledger.live("process_sales_data", "prod") == previous

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from glue_cicd.build import package_job
 from glue_cicd.generations import generation_of, generation_uri
@@ -368,3 +368,16 @@ def test_a_catalog_database_that_does_not_exist_is_named_with_the_field_to_fix(c
     with pytest.raises(PublishError, match="Glue database 'no_such_db' does not exist.*catalog_database"):
         catalog.table("no_such_db", DATASET)
     assert catalog.table(DB, "no_such_table") is None
+
+
+def test_after_a_release_that_published_nothing_the_rollback_skips(aws, catalog, fresh, versions):
+    v1, v2 = versions
+    good = release(aws, catalog, v1, sales({date(2026, 11, 25): 20}))
+    unpublished = write_generation(aws, sales({date(2026, 11, 25): 20}, amount=-1.0))  # its audit failed
+    rollback = RollbackOperator(
+        task_id="rollback_prod", job=JOB, environment="prod", artifact=v2, generation=unpublished,
+        failed_tasks=["publish", "verify_prod"],
+    )  # fmt: skip
+    with pytest.raises(AirflowSkipException, match="published nothing and deployed nothing to prod"):
+        rollback.execute(context())
+    assert published(catalog) == {"2026-11-25": good}

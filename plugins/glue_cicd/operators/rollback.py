@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from glue_cicd.operators.base import XCOM_FAILURE, JobOperator, artifact_from
 
@@ -114,6 +114,11 @@ class RollbackOperator(JobOperator):
                 key = f"_publish/{self.job}/{output.name}/{self.generation_id}.json"
                 if store.read_json(env.data_bucket, key) is not None:
                     failed_data[output.name] = f"s3://{env.data_bucket}/{key}"
+            live = ledger.live(self.job, env.name)
+            if not failed_data and (live is None or live.run_id != self.run_ref(context)):
+                raise AirflowSkipException(
+                    f"this release published nothing and deployed nothing to {env.name}: nothing to roll back"
+                )
         try:
             outcome = restore(
                 ledger,
