@@ -80,7 +80,13 @@ for job, spec in specs.items():
         staging_generation = deploy_staging.output["generation"]
         run_staging = glue_run("run_staging", staging, staging.glue_job_name(job), deploy_staging.output["arguments"])
         audit_staging = QualityGateOperator(
-            task_id="audit_staging", job=job, environment="staging", artifact=artifact, generation=staging_generation
+            task_id="audit_staging",
+            job=job,
+            environment="staging",
+            artifact=artifact,
+            generation=staging_generation,
+            glue_job=staging.glue_job_name(job),
+            run_id=run_staging.output,
         )
         publish_staging = PublishOperator(
             task_id="publish_staging", job=job, environment="staging", artifact=artifact, generation=staging_generation
@@ -89,7 +95,13 @@ for job, spec in specs.items():
         generation = deploy_shadow.output["generation"]
         shadow_run = glue_run("shadow_run", prod, prod.shadow_job_name(job), deploy_shadow.output["arguments"])
         audit = QualityGateOperator(
-            task_id="audit", job=job, environment="prod", artifact=artifact, generation=generation
+            task_id="audit",
+            job=job,
+            environment="prod",
+            artifact=artifact,
+            generation=generation,
+            glue_job=prod.shadow_job_name(job),
+            run_id=shadow_run.output,
         )
         data_diff = DataDiffOperator(task_id="data_diff", job=job, artifact=artifact, generation=generation)
         collect_evidence = ApprovalEvidenceOperator(

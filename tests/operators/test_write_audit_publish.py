@@ -30,6 +30,7 @@ from glue_cicd.operators.rollback import RollbackOperator
 from glue_cicd.publish import PARTITION_INPUT_KEYS, as_table_input, chunks
 from support.context import context
 from support.dag_runs import changed_jobs_dir
+from support.glue_runs import wait_for_run
 
 JOB, DATASET, DB = "process_sales_data", "clean_sales", "glue_cicd_prod"
 BUCKET = "glue-cicd-data-prod-123456789012"
@@ -380,4 +381,27 @@ def test_after_a_release_that_published_nothing_the_rollback_skips(aws, catalog,
     )  # fmt: skip
     with pytest.raises(AirflowSkipException, match="published nothing and deployed nothing to prod"):
         rollback.execute(context())
+    assert published(catalog) == {"2026-11-25": good}
+
+
+def test_the_output_of_a_stopped_run_is_never_audited_or_published(aws, catalog, fresh, versions):
+    """A run STOPPED (or TIMEOUT) midway may leave a partial generation that passes its suite."""
+    v1 = versions[0]
+    good = release(aws, catalog, v1, sales({date(2026, 11, 25): 20}))
+    partial = write_generation(aws, sales({date(2026, 11, 25): 5}))
+    glue, name = aws("glue"), f"stopped-{uuid.uuid4().hex[:6]}"
+    aws("s3").put_object(Bucket=ARTIFACTS, Key=f"tests/{name}.py", Body=b"import time\ntime.sleep(60)\n")
+    glue.create_job(
+        Name=name, Role="arn:aws:iam::123456789012:role/glue-cicd-glue-shadow-role",
+        Command={"Name": "pythonshell", "ScriptLocation": f"s3://{ARTIFACTS}/tests/{name}.py"},
+    )  # fmt: skip
+    run_id = glue.start_job_run(JobName=name)["JobRunId"]
+    glue.batch_stop_job_run(JobName=name, JobRunIds=[run_id])
+    wait_for_run(glue, name, run_id, timeout=60)
+    audit = QualityGateOperator(
+        task_id="audit", job=JOB, environment="prod", artifact=v1, generation=partial, glue_job=name, run_id=run_id
+    )
+
+    with pytest.raises(AirflowFailException, match=f"nothing was published: run {run_id} of {name} ended STOPPED"):
+        audit.execute(context())
     assert published(catalog) == {"2026-11-25": good}

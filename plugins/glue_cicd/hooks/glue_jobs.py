@@ -50,6 +50,10 @@ class GlueJobDefinitionHook(AwsBaseHook):
         self.conn.tag_resource(ResourceArn=self.job_arn(name), TagsToAdd=tags)
         return outcome
 
+    def run_state(self, name: str, run_id: str) -> str:
+        """A run's ``JobRunState`` (SUCCEEDED, FAILED, STOPPED, TIMEOUT, RUNNING, ...)."""
+        return self.conn.get_job_run(JobName=name, RunId=run_id)["JobRun"]["JobRunState"]
+
     def run_seconds(self, name: str, run_id: str) -> int | None:
         """How long a run took (``ExecutionTime``)."""
         return self.conn.get_job_run(JobName=name, RunId=run_id)["JobRun"].get("ExecutionTime")

@@ -24,14 +24,26 @@ class QualityGateOperator(JobOperator):
     :param artifact: the build task's result (``build.output``).
     :param generation: the generation the run wrote (the deploy task's ``generation``).
     :param through_catalog: read through the catalog (post-publish) rather than the generation.
+    :param glue_job: the audit: the Glue job whose run wrote the generation.
+    :param run_id: the audit: that run (``run_staging.output``); a generation is audited only if
+        its run SUCCEEDED, never the partial output of a STOPPED, TIMEOUT or FAILED one.
     :return: one result per dataset (suite, counts, ``result_uri``).
     """
 
-    template_fields: Sequence[str] = ("job", "environment", "artifact", "generation_id")
+    template_fields: Sequence[str] = ("job", "environment", "artifact", "generation_id", "glue_job", "run_id")
     ui_color = "#e6f4ea"
 
     def __init__(
-        self, *, job: str, environment: str, artifact: Any, generation: Any, through_catalog: bool = False, **kwargs
+        self,
+        *,
+        job: str,
+        environment: str,
+        artifact: Any,
+        generation: Any,
+        through_catalog: bool = False,
+        glue_job: str | None = None,
+        run_id: Any = None,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         self.job = job
@@ -39,6 +51,8 @@ class QualityGateOperator(JobOperator):
         self.artifact = artifact
         self.generation_id = generation
         self.through_catalog = through_catalog
+        self.glue_job = glue_job
+        self.run_id = run_id
 
     def perform(self, context) -> list[dict[str, Any]]:
         from glue_cicd.errors import Refusal
@@ -49,6 +63,13 @@ class QualityGateOperator(JobOperator):
         store = self.store(env)
         artifact = artifact_from(self.artifact)
         step = "post-publish check" if self.through_catalog else "audit"
+        if self.glue_job and self.run_id:
+            state = self.glue(env).run_state(self.glue_job, self.run_id)
+            if state != "SUCCEEDED":
+                raise Refusal(
+                    f"audit refused in {env.name}; nothing was published: run {self.run_id} of {self.glue_job} "
+                    f"ended {state}, so generation {self.generation_id} may be incomplete"
+                )
         results, problems = [], []
         for output in specs[self.job].datasets.outputs:
             try:
