@@ -1,7 +1,9 @@
 """Release DAGs end to end with ``airflow dags test`` against the emulator (real Spark and GX).
 
 The scenarios share one emulator and one Airflow metadata DB; each sets up the prod state it
-needs (``ensure_released``), so any one runs alone (``pytest -k``) and in any order.
+needs (``ensure_released``), so any one runs alone (``pytest -k``) and in any order. Self-approval
+and rejection are answered through a real API server in ``tests/e2e/test_approval_flow.py``, and
+at the operator level in ``tests/operators``.
 """
 
 from __future__ import annotations
@@ -146,24 +148,6 @@ def test_a_held_lock_refuses_a_concurrent_release(airflow, ledger):
     assert "locked by rollback_glue_job/manual__other" in run.log
 
 
-def test_self_approval_is_refused(airflow, aws, ledger, tmp_path):
-    ensure_released(airflow, ledger, "process_sales_data")
-    before = glue_job(aws, "process_sales_data-prod")
-    # `airflow dags test` triggers as "dag_test": that user's own approval must not promote.
-    run = release(
-        airflow,
-        "process_sales_data",
-        mark="^test$",
-        jobs_dir=changed_jobs_dir(tmp_path, "v2"),
-        answer=("dag_test", "Approve"),
-    )
-    assert run.state == "failed"
-    assert run.tasks["approval"] == "success"
-    assert run.tasks["publish"] == "failed"
-    assert "cannot also approve it (four eyes)" in run.log
-    assert glue_job(aws, "process_sales_data-prod")["Command"] == before["Command"]
-
-
 def test_a_reviewers_recorded_approval_promotes(airflow, aws, ledger, tmp_path):
     run = release(
         airflow,
@@ -178,22 +162,6 @@ def test_a_reviewers_recorded_approval_promotes(airflow, aws, ledger, tmp_path):
     approvals = ledger.events("process_sales_data", "approval")
     assert approvals[-1]["who"] == "reviewer"
     assert approvals[-1]["details"]["recorded"] is True
-
-
-def test_a_rejection_leaves_prod_untouched(airflow, aws, ledger, tmp_path):
-    ensure_released(airflow, ledger, "process_sales_data")
-    before = glue_job(aws, "process_sales_data-prod")
-    run = release(
-        airflow,
-        "process_sales_data",
-        mark="^test$",
-        jobs_dir=changed_jobs_dir(tmp_path, "v3"),
-        answer=("reviewer", "Reject"),
-    )
-    assert run.state == "failed"
-    assert run.tasks["approval"] == "failed"
-    assert run.tasks["publish"] == "upstream_failed"
-    assert glue_job(aws, "process_sales_data-prod")["Command"] == before["Command"]
 
 
 def test_a_shadow_output_that_fails_its_audit_leaves_prod_data_untouched(airflow, aws, ledger, tmp_path):

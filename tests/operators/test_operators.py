@@ -57,16 +57,21 @@ def test_a_build_publishes_once_and_is_recorded(emulator, ledger):
     assert builds[-1]["details"]["new"] is False
 
 
-def test_self_approval_is_refused_before_prod_changes(emulator, aws, ledger):
+@pytest.mark.parametrize(
+    ("answer", "by", "message"),
+    [("Approve", "alice", "cannot also approve it"), ("Reject", "bob", r"was not approved \(answer: \['Reject'\]\)")],
+    ids=["self-approval", "rejection"],
+)
+def test_an_invalid_approval_is_refused_before_prod_changes(emulator, aws, ledger, answer, by, message):
     artifact = BuildArtifactOperator(task_id="build", job=JOB).execute(context())
     deployments = len(ledger.deployments(JOB, "prod"))
     ctx = context(user="alice")
-    approval = {"chosen_options": ["Approve"], "responded_by_user": {"id": "alice", "name": "alice"}}
+    approval = {"chosen_options": [answer], "responded_by_user": {"id": by, "name": by}}
     operator = PublishOperator(
         task_id="publish", job=JOB, environment="prod", artifact=artifact, generation="20261125T000000-000000",
         approval=approval,
     )  # fmt: skip
-    with pytest.raises(AirflowFailException, match="cannot also approve it"):
+    with pytest.raises(AirflowFailException, match=message):
         operator.execute(ctx)
     assert "publish refused, prod unchanged" in ctx["ti"].xcom[XCOM_FAILURE]
     assert len(ledger.deployments(JOB, "prod")) == deployments
