@@ -382,7 +382,14 @@ def write_jobs(folder: Path, count: int) -> None:
         job.mkdir(parents=True, exist_ok=True)
         (job / "job.py").write_text("")
         text = source.replace("name: process_sales_data", f"name: job_{i:04d}")
+        text = text.replace("- name: clean_sales\n", f"- name: clean_sales_{i}\n")  # one catalog table each
         (job / "job.yaml").write_text(text.replace("/curated/sales/", f"/curated/sales_{i}/"))
+    from glue_cicd.spec import load_jobs
+
+    specs, errors = load_jobs(folder)
+    if len(specs) != count:  # an invalid copy would parse as nothing and flatter the figures
+        example = next(iter(errors.values()))
+        raise SystemExit(f"{len(errors)} of the {count} generated specs are invalid, e.g. {example}")
 
 
 def scaling(count: int, repetitions: int) -> float:
