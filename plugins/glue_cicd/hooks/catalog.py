@@ -109,7 +109,7 @@ class CatalogHook(AwsBaseHook):
     def _apply(self, plan: PublishPlan, table: dict | None, pending: dict, current: dict[str, str]) -> None:
         db, name = plan.database, plan.table
         if plan.table_after is None:
-            self._partitions(plan.table_before or {}, db, name, {k: v for k, v in pending.items()}, current)
+            self._partitions(plan.table_before or {}, db, name, pending, current)
             if table is not None:
                 self.conn.delete_table(DatabaseName=db, Name=name)
             return
