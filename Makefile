@@ -42,7 +42,7 @@ compose-cli:
 e2e: $(STAMP)
 	$(BIN)/python -m pytest -m e2e tests/e2e
 
-BENCHMARKS := parse_cost emulator_overhead release_lead_time gate_throughput waiting_approvals data_diff
+BENCHMARKS := parse_cost emulator_overhead release_lead_time gate_throughput waiting_approvals data_diff awsglue_overhead
 bench: $(STAMP)
 	@for name in $(BENCHMARKS); do echo "== bench/$$name.py"; $(BIN)/python -m bench.$$name || exit 1; echo; done
 

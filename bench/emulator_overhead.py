@@ -1,8 +1,9 @@
 """Emulator overhead per Glue job run, beyond the Spark work itself.
 
-Runs the same small PySpark script N times directly (``python script.py`` on local folders) and
-N times through the emulator (``StartJobRun`` until ``GetJobRun`` reports SUCCEEDED, polling every
-0.1 s), in one process, alternating, and prints the medians, the overhead and the ratio.
+Runs the same small Glue script (awsglue's ``GlueContext``, Spark reads and writes) N times
+directly (``python script.py`` on local folders, ``local_runtime/`` on its PYTHONPATH) and N times
+through the emulator (reading and writing its S3; ``StartJobRun`` until ``GetJobRun`` reports
+SUCCEEDED, polling every 0.1 s), in one process, alternating, and prints the medians, the overhead and the ratio.
 Target: overhead under 2 s.
 
     .venv/bin/python -m bench.emulator_overhead [--runs 5]
@@ -20,13 +21,16 @@ from pathlib import Path
 
 import boto3
 
+from local_aws.executor import LOCAL_RUNTIME_DIR, command_environment
 from local_aws.process import EmulatorProcess
 
 SCRIPT = """
 import sys
-from pyspark.sql import SparkSession, functions as F
+from awsglue.context import GlueContext
+from pyspark.context import SparkContext
+from pyspark.sql import functions as F
 args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
-spark = SparkSession.builder.master("local[*]").config("spark.ui.enabled", "false").getOrCreate()
+spark = GlueContext(SparkContext.getOrCreate()).spark_session
 df = spark.read.csv(args["--input"], header=True, inferSchema=True)
 df.groupBy("status").agg(F.sum("amount").alias("total")).write.mode("overwrite").parquet(args["--output"])
 """
@@ -40,6 +44,7 @@ def direct(script: Path, workdir: Path) -> float:
         [sys.executable, str(script), "--input", str(workdir / "in"), "--output", str(workdir / "out")],
         check=True,
         capture_output=True,
+        env=command_environment([str(script.parent), str(LOCAL_RUNTIME_DIR)], "http://unused", "us-east-1"),
     )
     return time.monotonic() - started
 

@@ -85,7 +85,7 @@ def timed_release(dag_id: str, env: dict[str, str], log: Path) -> float:
 
 
 def direct_run(glue, s3, job_name: str, arguments: dict, endpoint: str, region: str, folder: Path) -> float:
-    """One run of the deployed job's script on local PySpark, inputs already downloaded."""
+    """One run of the deployed job's script on local PySpark, reading and writing the emulator's S3 itself."""
     definition = glue.get_job(JobName=job_name)["Job"]
     arguments = {**definition["DefaultArguments"], **arguments}
     argv, pythonpath = prepare_command(s3, definition, arguments, folder, job_name, "jr_bench")

@@ -2,7 +2,8 @@
 Airflow), with ``airflow dags test`` (the approval task marked successful, which the local
 environments config allows):
 
-1. the first releases of ``process_sales_data`` and ``daily_sales_summary``;
+1. the first releases of ``process_sales_data``, ``daily_sales_summary`` and ``customer_daily_spend``
+   (a script written against AWS's ``awsglue`` API, run offline by ``local_runtime/awsglue``);
 2. a change to process_sales_data (amounts rounded up to whole units): its shadow run on prod's
    inputs is diffed against the published table, and the approval shows the diff;
 3. a release on a day prod's input holds only invalid records: the shadow output is empty, its
@@ -164,7 +165,7 @@ def main() -> int:
         print(f"Emulator on {emulator.endpoint_url}; preparing Airflow's metadata database in {airflow_home} ...")
         migrate(env)
         checks = []
-        for job in ("process_sales_data", "daily_sales_summary"):
+        for job in ("process_sales_data", "daily_sales_summary", "customer_daily_spend"):
             print(f"\n[1] Releasing {job} (airflow dags test release__{job}) ...", flush=True)
             ok, seconds = release(f"release__{job}", env, STATE_DIR / f"release__{job}.log")
             report(airflow_home, f"release__{job}", ok, seconds, STATE_DIR / f"release__{job}.log")

@@ -1,20 +1,24 @@
 """Local Glue executor: ``StartJobRun`` really runs the job's script on local PySpark.
 
 A run fetches its script (and ``--extra-py-files`` / ``--extra-files``) from the emulator's S3,
-maps every argument holding an ``s3://`` URI to a local folder (objects under it are downloaded
-first), runs the script in a subprocess, streams its stdout and stderr to the CloudWatch log
-groups Glue uses, and on success mirrors what the run changed under those folders back to S3.
-Outputs are only published when the run succeeds, like a committed Spark write.
+runs it in a subprocess with its arguments as Glue passes them, and streams its stdout and
+stderr to the CloudWatch log groups Glue uses. The script reaches S3 and the Glue Data Catalog
+itself, as on Glue: its boto3 calls and its ``s3://`` reads and writes go to the emulator
+(``AWS_ENDPOINT_URL``), so what a run writes lands when it writes it, and a run that fails
+half-way leaves what it wrote, as on AWS.
 
 The script's PYTHONPATH is its own folder, then the ``--extra-py-files``, then the repository's
-``local_runtime`` folder (:data:`LOCAL_RUNTIME_DIR`): ``localglue``, Glue's catalog reads on
-local Spark, which job code uses where ``awsglue`` is absent (real Glue never gets it).
+``local_runtime`` folder (:data:`LOCAL_RUNTIME_DIR`): the ``awsglue`` API on local Spark (with
+``s3://`` paths for Spark's readers and writers) and ``localglue``; real Glue never gets them.
+Spark runs locally with the UI off, UTC and few shuffle partitions (:data:`SPARK_DEFAULTS`).
+
+Job bookmarks (:class:`~local_aws.bookmarks.JobBookmarks`) are kept per job: each run gets the
+job's bookmark in a file named by ``LOCALGLUE_BOOKMARK_FILE``, which its ``job.commit()`` rewrites.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import re
@@ -35,15 +39,20 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from local_aws.bookmarks import BOOKMARK_ENV, JobBookmarks
+
 log = logging.getLogger(__name__)
 
 LOG_GROUP = "/aws-glue/jobs"
 ACTIVE_STATES = frozenset({"STARTING", "RUNNING", "STOPPING"})
 DEFAULT_TIMEOUT_MINUTES = 2880
-# Arguments that name files for the runtime itself rather than data the job reads or writes.
-NOT_MAPPED = frozenset(
-    {"--extra-py-files", "--extra-files", "--extra-jars", "--additional-python-modules", "--TempDir"}
-)
+# Local Spark for a job's own SparkContext (scripts create it before any of our code runs).
+SPARK_DEFAULTS = {
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+}
 # Importable by every run's script, after its own files (see the module docstring).
 LOCAL_RUNTIME_DIR = Path(__file__).resolve().parents[1] / "local_runtime"
 _EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?([A-Za-z_]\w*(?:Error|Exception|Exit))(?::\s*(.*))?$")
@@ -135,6 +144,7 @@ class LocalGlueExecutor:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._runs: dict[tuple[str, str, str], list[JobRun]] = {}
         self._lock = threading.Lock()
+        self.bookmarks = JobBookmarks()
 
     # -- API used by the Glue responses ------------------------------------------------------
 
@@ -223,6 +233,8 @@ class LocalGlueExecutor:
         except Exception as exc:  # the emulator must report, never leave a run hanging
             log.exception("job run %s: emulator error", run.id)
             state, message = "FAILED", f"Local Glue executor error: {type(exc).__name__}: {exc}"
+        # What job.commit() saved counts whatever the outcome, as on AWS: the run wrote what it read.
+        self.bookmarks.record((run.account, run.region, run.job_name), run.id, folder / "bookmark.json")
         if message and state != "SUCCEEDED":
             logs.add("error", f"Job run {state}: {message}")
         logs.flush()  # before the terminal state: pollers read the logs once they see it
@@ -239,13 +251,14 @@ class LocalGlueExecutor:
                 "runs Spark, which needs Java 17."
             )
         argv, pythonpath = prepare_command(s3, run.definition, run.arguments, folder, run.job_name, run.id)
-        data_root = folder / "s3"
-        before = _snapshot(data_root)
 
         if run.stop_requested.is_set():
             return "STOPPED", None
         run.set_state("RUNNING")
         env = command_environment(pythonpath, self.endpoint_url, run.region)
+        bookmark = folder / "bookmark.json"
+        self.bookmarks.write_for_run((run.account, run.region, run.job_name), bookmark)
+        env[BOOKMARK_ENV] = str(bookmark)
         process = subprocess.Popen(
             argv,
             cwd=folder / "work",
@@ -277,18 +290,17 @@ class LocalGlueExecutor:
             return outcome
         if process.returncode != 0:
             return "FAILED", _error_message(logs.lines("error"), process.returncode)
-        _publish_changes(s3, data_root, before)
         return "SUCCEEDED", None
 
 
 def prepare_command(
     s3, definition: dict[str, Any], arguments: dict[str, str], folder: Path, job_name: str, run_id: str
 ) -> tuple[list[str], list[str]]:
-    """The command line of a run and its PYTHONPATH, with files and ``s3://`` data under ``folder``.
+    """The command line of a run and its PYTHONPATH, with the run's files under ``folder``.
 
-    Downloads the script and ``--extra-py-files`` / ``--extra-files``; every ``s3://`` argument
-    becomes a folder under ``folder/s3`` holding what lies at that URI. The PYTHONPATH is the
-    script's folder, the extra Python files, then :data:`LOCAL_RUNTIME_DIR`.
+    Downloads the script and ``--extra-py-files`` / ``--extra-files``; the arguments are passed
+    as given (``s3://`` URIs stay URIs). The PYTHONPATH is the script's folder, the extra Python
+    files, then :data:`LOCAL_RUNTIME_DIR`.
     """
     command = definition.get("Command") or {}
     script = _download_file(s3, command.get("ScriptLocation") or "", folder / "script", "ScriptLocation")
@@ -299,14 +311,11 @@ def prepare_command(
     for uri in _split(arguments.get("--extra-files")):
         _download_file(s3, uri, folder / "work", "--extra-files")
     argv = [sys.executable, str(script), "--JOB_ID", f"j_{job_name}", "--JOB_RUN_ID", run_id, "--JOB_NAME", job_name]
+    # Glue always passes the bookmark option, job-bookmark-disable unless the run says otherwise.
+    argv += ["--job-bookmark-option", arguments.get("--job-bookmark-option", "job-bookmark-disable")]
     for key, value in arguments.items():
-        if key in ("--JOB_NAME", "--JOB_ID", "--JOB_RUN_ID"):
-            continue
-        if key == "--TempDir":
-            value = str(folder / "tmp")
-        elif key not in NOT_MAPPED and value.startswith("s3://"):
-            value = _map_s3_argument(s3, value, folder / "s3")
-        argv += [key, value]
+        if key not in ("--JOB_NAME", "--JOB_ID", "--JOB_RUN_ID", "--job-bookmark-option"):
+            argv += [key, value]
     (folder / "work").mkdir(exist_ok=True)
     return argv, pythonpath
 
@@ -324,6 +333,7 @@ def command_environment(pythonpath: list[str], endpoint_url: str, region: str) -
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION=region,
         AWS_REGION=region,
+        PYSPARK_SUBMIT_ARGS=" ".join(f"--conf {k}={v}" for k, v in SPARK_DEFAULTS.items()) + " pyspark-shell",
     )
     return env
 
@@ -428,61 +438,6 @@ def _download_file(s3, uri: str, folder: Path, what: str) -> Path:
         code = exc.response["Error"].get("Code")
         raise RunFailure(f"{what} {uri} cannot be read: {code} (the object or bucket does not exist).") from exc
     return target
-
-
-def _map_s3_argument(s3, uri: str, root: Path) -> str:
-    """Download what lies at ``uri`` under ``root`` and return the local path to pass instead."""
-    bucket, key = _parse_s3_uri(uri, "argument")
-    local = root / bucket / key
-    local.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        if key and not key.endswith("/"):
-            try:
-                s3.head_object(Bucket=bucket, Key=key)
-                s3.download_file(bucket, key, str(local))
-                return str(local)
-            except ClientError as exc:
-                if exc.response["Error"].get("Code") not in ("404", "NoSuchKey", "NotFound"):
-                    raise
-        prefix = key.rstrip("/") + "/" if key else ""
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for obj in page.get("Contents", []):
-                if obj["Key"].endswith("/"):
-                    continue
-                target = root / bucket / obj["Key"]
-                target.parent.mkdir(parents=True, exist_ok=True)
-                s3.download_file(bucket, obj["Key"], str(target))
-    except ClientError as exc:
-        raise RunFailure(f"argument {uri} cannot be read: {exc.response['Error'].get('Code')}.") from exc
-    return str(local) + ("/" if uri.endswith("/") else "")
-
-
-def _published(path: Path) -> bool:
-    """Spark's checksum and temporary files stay local."""
-    return not path.name.startswith(".") and "_temporary" not in path.parts
-
-
-def _snapshot(root: Path) -> dict[str, str]:
-    """Relative path -> md5 of every file under ``root``."""
-    if not root.exists():
-        return {}
-    return {
-        path.relative_to(root).as_posix(): hashlib.md5(path.read_bytes()).hexdigest()
-        for path in root.rglob("*")
-        if path.is_file() and _published(path)
-    }
-
-
-def _publish_changes(s3, root: Path, before: dict[str, str]) -> None:
-    """Upload new and changed files to S3 and delete the objects the run deleted."""
-    after = _snapshot(root)
-    for relative, digest in after.items():
-        if before.get(relative) != digest:
-            bucket, _, key = relative.partition("/")
-            s3.upload_file(str(root / relative), bucket, key)
-    for relative in before.keys() - after.keys():
-        bucket, _, key = relative.partition("/")
-        s3.delete_object(Bucket=bucket, Key=key)
 
 
 def _kill(process: subprocess.Popen) -> None:

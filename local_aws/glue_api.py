@@ -1,7 +1,8 @@
 """Glue job calls moto lacks or fakes, added to moto's ``GlueResponse``.
 
-``UpdateJob`` and ``BatchStopJobRun`` are missing from moto; ``CreateJob`` accepts duplicate
-names; its job runs never execute. Here job runs go to the :class:`LocalGlueExecutor`.
+``UpdateJob``, ``BatchStopJobRun``, ``GetJobBookmark`` and ``ResetJobBookmark`` are missing from
+moto; ``CreateJob`` accepts duplicate names; its job runs never execute. Here job runs and
+bookmarks go to the :class:`LocalGlueExecutor`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from moto.glue.exceptions import (
 )
 from moto.glue.responses import GlueResponse
 
+from local_aws.bookmarks import BookmarkNotFoundError
 from local_aws.executor import ConcurrentRunsError, LocalGlueExecutor, RunFailure, RunNotFoundError
 
 # JobUpdate member -> FakeJob attribute. UpdateJob replaces the whole definition, so a member
@@ -48,6 +50,7 @@ _DEFAULTS: dict[str, Any] = {"execution_property": {}, "default_arguments": {}, 
 
 _executor: LocalGlueExecutor | None = None
 _moto_create_job = GlueResponse.create_job
+_moto_delete_job = GlueResponse.delete_job
 
 
 def install(executor: LocalGlueExecutor) -> None:
@@ -60,6 +63,9 @@ def install(executor: LocalGlueExecutor) -> None:
     GlueResponse.get_job_run = get_job_run
     GlueResponse.get_job_runs = get_job_runs
     GlueResponse.batch_stop_job_run = batch_stop_job_run
+    GlueResponse.delete_job = delete_job
+    GlueResponse.get_job_bookmark = get_job_bookmark
+    GlueResponse.reset_job_bookmark = reset_job_bookmark
 
 
 def _runs() -> LocalGlueExecutor:
@@ -138,3 +144,28 @@ def batch_stop_job_run(self: GlueResponse) -> ActionResult:
                 {"JobName": name, "JobRunId": run_id, "ErrorDetail": {"ErrorCode": code, "ErrorMessage": str(exc)}}
             )
     return ActionResult({"SuccessfulSubmissions": stopped, "Errors": errors})
+
+
+def delete_job(self: GlueResponse) -> ActionResult:
+    """Deleting a job deletes its bookmark, as on AWS (monitor-continuations.html)."""
+    _runs().bookmarks.forget((self.current_account, self.region, self._get_param("JobName")))
+    return _moto_delete_job(self)
+
+
+def get_job_bookmark(self: GlueResponse) -> ActionResult:
+    return _bookmark_response(self, _runs().bookmarks.get)
+
+
+def reset_job_bookmark(self: GlueResponse) -> ActionResult:
+    return _bookmark_response(self, _runs().bookmarks.reset)
+
+
+def _bookmark_response(self: GlueResponse, call) -> ActionResult:
+    """``call`` (``JobBookmarks.get`` or ``.reset``) as Glue answers; no job, run or bookmark is EntityNotFound."""
+    name = self._get_param("JobName")
+    self.glue_backend.get_job(name)
+    try:
+        entry = call((self.current_account, self.region, name), self._get_param("RunId"))
+    except BookmarkNotFoundError as exc:
+        raise EntityNotFoundException(str(exc)) from exc
+    return ActionResult({"JobBookmarkEntry": entry})

@@ -28,12 +28,12 @@ cannot be read raises :class:`CatalogReadError` naming ``database.table``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import reduce
-from pathlib import Path
 from typing import Any
 
-from localglue.s3 import is_data_file, local_path
+from localglue.s3 import DataFile, list_files, stage
 
 SUPPORTED_FORMATS = ("parquet", "csv", "json")
 HIVE_DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
@@ -52,7 +52,58 @@ class TableFormat:
     options: dict[str, str] = field(default_factory=dict)
 
 
-def read_table(spark, database: str, table: str, *, glue=None, s3=None):
+@dataclass(frozen=True)
+class CatalogTable:
+    """What reading or writing a catalog table needs from its ``GetTable`` definition."""
+
+    database: str
+    name: str
+    definition: dict[str, Any]
+    format: TableFormat
+    columns: list[tuple[str, str]]
+    keys: list[tuple[str, str]]
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.database}.{self.name}"
+
+    @property
+    def location(self) -> str:
+        return (self.definition.get("StorageDescriptor") or {}).get("Location") or ""
+
+
+def describe_table(database: str, table: str, *, glue=None) -> CatalogTable:
+    """Catalog table ``database.table``: format, columns (name, catalog type) and partition keys.
+
+    :param glue: boto3 Glue client; ``boto3.client("glue")`` if None (it honours
+        ``AWS_ENDPOINT_URL``, which the local emulator sets for its job runs).
+    :raises CatalogReadError: no such database or table, or a format that is not supported.
+    """
+    glue = _glue(glue)
+    definition = _get_table(glue, database, table)
+    descriptor = definition.get("StorageDescriptor") or {}
+    name = f"{database}.{table}"
+    return CatalogTable(
+        database=database,
+        name=table,
+        definition=definition,
+        format=table_format_of(definition, name),
+        columns=[(c["Name"], c["Type"]) for c in descriptor.get("Columns") or []],
+        keys=[(k["Name"], k["Type"]) for k in definition.get("PartitionKeys") or []],
+    )
+
+
+def read_table(
+    spark,
+    database: str,
+    table: str,
+    *,
+    glue=None,
+    s3=None,
+    predicate: str = "",
+    select_files: Callable[[list[DataFile]], list[DataFile]] | None = None,
+    text_columns: bool = False,
+):
     """The rows of catalog table ``database.table`` as a Spark DataFrame (see the module docstring).
 
     :param spark: the SparkSession to read with.
@@ -61,42 +112,49 @@ def read_table(spark, database: str, table: str, *, glue=None, s3=None):
     :param glue: boto3 Glue client; ``boto3.client("glue")`` if None (it honours
         ``AWS_ENDPOINT_URL``, which the local emulator sets for its job runs).
     :param s3: boto3 S3 client for ``s3://`` locations; ``boto3.client("s3")`` if None.
+    :param predicate: a Spark SQL condition on the partition keys (Glue's
+        ``push_down_predicate``): only the partitions it holds for are read.
+    :param select_files: picks, from every data file of the table, the ones to read (job
+        bookmarks); a location left with no file then reads as no rows instead of failing.
+    :param text_columns: read a csv table's data columns as text, for callers that type them.
     :raises CatalogReadError: no such database or table, a format that is not supported, a
-        location without data files.
+        location without data files, a predicate that is not valid on the partition keys.
     """
     from pyspark.sql import types as T
 
-    name = f"{database}.{table}"
-    if glue is None:
-        import boto3
-
-        glue = boto3.client("glue")
-    definition = _get_table(glue, database, table)
-    descriptor = definition.get("StorageDescriptor") or {}
-    table_format = table_format_of(definition, name)
-    columns = [(c["Name"], spark_type(c["Type"], name, c["Name"])) for c in descriptor.get("Columns") or []]
-    keys = [(k["Name"], spark_type(k["Type"], name, k["Name"])) for k in definition.get("PartitionKeys") or []]
+    source = describe_table(database, table, glue=glue)
+    name = source.full_name
+    text = text_columns and source.format.name == "csv"
+    columns = [(c, T.StringType() if text else spark_type(t, name, c)) for c, t in source.columns]
+    keys = [(k, spark_type(t, name, k)) for k, t in source.keys]
     data_schema = T.StructType([T.StructField(c, t) for c, t in columns])
+    read = _LocationReader(spark, name, source.format, data_schema, s3, select_files)
 
     if not keys:
-        location = descriptor.get("Location")
-        if not location:
-            kind = definition.get("TableType") or "table"
+        if predicate:
+            raise CatalogReadError(f"{name}: a partition predicate was given but the table has no partition keys")
+        if not source.location:
+            kind = source.definition.get("TableType") or "table"
             raise CatalogReadError(f"{name}: the {kind} has no StorageDescriptor.Location to read")
-        return _read_location(spark, name, location, table_format, data_schema, s3)
+        return read(source.location)
 
     from pyspark.sql import functions as F
 
-    parts = []
-    for partition in _partitions(glue, database, table):
-        values = partition.get("Values") or []
-        where = ", ".join(f"{k}={v}" for (k, _), v in zip(keys, values, strict=False))
-        if len(values) != len(keys):
+    partitions = _partitions(_glue(glue), database, table)
+    for partition in partitions:
+        if len(partition.get("Values") or []) != len(keys):
+            values = partition.get("Values") or []
             raise CatalogReadError(f"{name}: partition {values} has {len(values)} values for {len(keys)} keys")
+    if predicate:
+        partitions = _matching(spark, name, partitions, keys, predicate)
+    parts = []
+    for partition in partitions:
+        values = partition["Values"]
+        where = ", ".join(f"{k}={v}" for (k, _), v in zip(keys, values, strict=True))
         location = (partition.get("StorageDescriptor") or {}).get("Location")
         if not location:
             raise CatalogReadError(f"{name}: partition {where} has no StorageDescriptor.Location")
-        df = _read_location(spark, name, location, table_format, data_schema, s3, what=f"partition {where}")
+        df = read(location, what=f"partition {where}")
         literals = [
             F.lit(None if value == HIVE_DEFAULT_PARTITION else value).cast(key_type).alias(key)
             for (key, key_type), value in zip(keys, values, strict=True)
@@ -195,37 +253,70 @@ def _partitions(glue, database: str, table: str) -> list[dict[str, Any]]:
     return sorted(partitions, key=lambda p: p.get("Values") or [])
 
 
-def _data_files(root: Path) -> list[str]:
-    if root.is_file():
-        return [str(root)] if is_data_file(root.name, root.stat().st_size) else []
-    if not root.is_dir():
-        return []
-    return sorted(
-        str(path)
-        for path in root.rglob("*")
-        if path.is_file() and is_data_file(path.relative_to(root).as_posix(), path.stat().st_size)
-    )
+def _glue(glue):
+    if glue is not None:
+        return glue
+    import boto3
+
+    return boto3.client("glue")
 
 
-def _read_location(spark, name: str, location: str, table_format: TableFormat, schema, s3, what: str = "table"):
-    """The files at ``location`` in ``table_format``, as ``schema``'s columns and types."""
+def _matching(spark, name: str, partitions: list[dict[str, Any]], keys, predicate: str) -> list[dict[str, Any]]:
+    """The partitions whose typed key values satisfy ``predicate`` (evaluated by Spark, as on Glue)."""
     from pyspark.sql import functions as F
+    from pyspark.sql import types as T
 
-    files = _data_files(local_path(location, s3=s3))
-    if not files:
-        raise CatalogReadError(f"{name}: the {what}'s location {location} holds no data files")
-    # Explicit files: no partition discovery from folder names, nothing hidden read.
-    if table_format.name == "csv":
-        return spark.read.schema(schema).options(**table_format.options).csv(files)
-    if table_format.name == "json":
-        return spark.read.schema(schema).json(files)
-    df = spark.read.parquet(*files)
-    present = {column.lower(): column for column in df.columns}
-    return df.select(
-        *(
-            (F.col(f"`{present[f.name.lower()]}`") if f.name.lower() in present else F.lit(None))
-            .cast(f.dataType)
-            .alias(f.name)
-            for f in schema.fields
-        )
+    schema = T.StructType(
+        [T.StructField("__index", T.IntegerType()), *(T.StructField(k, T.StringType()) for k, _ in keys)]
     )
+    rows = [(i, *(None if v == HIVE_DEFAULT_PARTITION else v for v in p["Values"])) for i, p in enumerate(partitions)]
+    typed = spark.createDataFrame(rows, schema).select("__index", *(F.col(f"`{k}`").cast(t).alias(k) for k, t in keys))
+    try:
+        chosen = {row["__index"] for row in typed.where(predicate).select("__index").collect()}
+    except Exception as exc:  # Spark's AnalysisException / ParseException
+        allowed = ", ".join(k for k, _ in keys)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CatalogReadError(
+            f"{name}: partition predicate {predicate!r} is not valid on the partition keys ({allowed}): {first}"
+        ) from None
+    return [p for i, p in enumerate(partitions) if i in chosen]
+
+
+@dataclass
+class _LocationReader:
+    """Reads the data files at a location in a table's format, as its catalog columns and types."""
+
+    spark: Any
+    name: str
+    table_format: TableFormat
+    schema: Any
+    s3: Any
+    select_files: Callable[[list[DataFile]], list[DataFile]] | None
+
+    def __call__(self, location: str, what: str = "table"):
+        from pyspark.sql import functions as F
+
+        files = list_files(location, s3=self.s3)
+        if not files:
+            raise CatalogReadError(f"{self.name}: the {what}'s location {location} holds no data files")
+        if self.select_files is not None:
+            files = self.select_files(files)
+            if not files:
+                return self.spark.createDataFrame([], self.schema)
+        root = stage(files, s3=self.s3)
+        # Explicit files: no partition discovery from folder names, nothing hidden read.
+        paths = [str(root.joinpath(*f.relative.split("/"))) for f in files]
+        if self.table_format.name == "csv":
+            return self.spark.read.schema(self.schema).options(**self.table_format.options).csv(paths)
+        if self.table_format.name == "json":
+            return self.spark.read.schema(self.schema).json(paths)
+        df = self.spark.read.parquet(*paths)
+        present = {column.lower(): column for column in df.columns}
+        return df.select(
+            *(
+                (F.col(f"`{present[f.name.lower()]}`") if f.name.lower() in present else F.lit(None))
+                .cast(f.dataType)
+                .alias(f.name)
+                for f in self.schema.fields
+            )
+        )

@@ -83,8 +83,14 @@ def run_arguments(spec: JobSpec, env: Environment, generation: str, *, shadow: b
     A shadow run (unapproved code in prod) writes nowhere else: its other arguments into the
     data bucket (side outputs such as run summaries) and its ``--TempDir`` move into generation
     prefixes too, the only keys the shadow role may write.
+
+    Job bookmarks are off (``--job-bookmark-option job-bookmark-disable``): a release's run
+    processes the whole input, so its generation is the whole dataset that the audit checks, the
+    diff compares with what is published and the publish replaces. A job's own bookmark setting
+    (``default_arguments``) applies to its other runs.
     """
     arguments = {f"--{o.argument}": generation_uri(o.path_in(env), generation) for o in spec.datasets.outputs}
+    arguments["--job-bookmark-option"] = "job-bookmark-disable"
     if shadow:
         bucket = f"s3://{env.data_bucket}/"
         for key, value in _default_arguments(spec, env).items():

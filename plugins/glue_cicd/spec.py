@@ -54,6 +54,7 @@ RESERVED_ARGUMENTS = {
     "--TempDir": "set from the environment's artifact bucket",
     "--release_version": "set to the release's version at deploy time",
 }
+BOOKMARK_OPTIONS = ("job-bookmark-enable", "job-bookmark-disable", "job-bookmark-pause")
 PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+$")
 
 
@@ -363,6 +364,14 @@ class JobSpec(_Model):
     def _version_as_text(cls, value: Any) -> Any:
         """YAML reads an unquoted 5.0 as a float."""
         return str(value) if isinstance(value, float) else value
+
+    @field_validator("default_arguments")
+    @classmethod
+    def _known_bookmark_option(cls, value: dict[str, str]) -> dict[str, str]:
+        option = value.get("--job-bookmark-option")
+        if option is not None and option not in BOOKMARK_OPTIONS:
+            raise ValueError(f"--job-bookmark-option {option!r} is not one of {', '.join(BOOKMARK_OPTIONS)}")
+        return value
 
     @field_validator("datasets")
     @classmethod

@@ -18,12 +18,51 @@ BUCKET = "glue-cicd-artifacts-123456789012"
 
 SPARK_COPY = """
 import sys
-from pyspark.sql import SparkSession, functions as F
-args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
-spark = SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false").getOrCreate()
-df = spark.read.csv(args["--input"], header=True, inferSchema=True)
-df.withColumn("doubled", F.col("amount") * 2).write.mode("overwrite").parquet(args["--output"])
+from awsglue.context import GlueContext
+from awsglue.utils import getResolvedOptions
+from pyspark.context import SparkContext
+from pyspark.sql import functions as F
+args = getResolvedOptions(sys.argv, ["input", "output"])
+spark = GlueContext(SparkContext.getOrCreate()).spark_session
+df = spark.read.csv(args["input"], header=True, inferSchema=True)
+df.withColumn("doubled", F.col("amount") * 2).write.mode("overwrite").parquet(args["output"])
 print("rows written:", df.count())
+"""
+# In the style of AWS's samples: URIs built by the script, DynamicFrame transforms, a catalog sink.
+AWS_STYLE = """
+import sys
+from awsglue.context import GlueContext
+from awsglue.job import Job
+from awsglue.transforms import ApplyMapping, Filter
+from awsglue.utils import getResolvedOptions
+from pyspark.context import SparkContext
+
+args = getResolvedOptions(sys.argv, ["JOB_NAME", "bucket", "prefix", "database"])
+sc = SparkContext()
+glueContext = GlueContext(sc)
+job = Job(glueContext)
+job.init(args["JOB_NAME"], args)
+root = "s3://" + args["bucket"] + "/" + args["prefix"]
+datasource0 = glueContext.create_dynamic_frame.from_options(
+    connection_type="s3",
+    connection_options={"paths": [root + "/raw/"], "recurse": True},
+    format="csv",
+    format_options={"withHeader": True},
+    transformation_ctx="datasource0",
+)
+applymapping1 = ApplyMapping.apply(
+    frame=datasource0,
+    mappings=[("id", "long", "order_id", "long"), ("amount", "double", "amount", "double"),
+              ("country", "string", "country", "string")],
+    transformation_ctx="applymapping1",
+)
+filter2 = Filter.apply(frame=applymapping1, f=lambda row: row["amount"] > 0, transformation_ctx="filter2")
+sink = glueContext.getSink(connection_type="s3", path=root + "/orders/", enableUpdateCatalog=True,
+                           updateBehavior="UPDATE_IN_DATABASE", partitionKeys=["country"])
+sink.setFormat("glueparquet")
+sink.setCatalogInfo(catalogDatabase=args["database"], catalogTableName="orders")
+sink.writeFrame(filter2)
+job.commit()
 """
 FAILING = """
 raise ValueError("amount column is missing")
@@ -132,7 +171,7 @@ def test_a_spark_job_reads_s3_and_writes_s3(aws):
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{prefix}/out/")["Contents"]]
     parquet = [k for k in keys if k.endswith(".parquet")]
     assert parquet, keys
-    assert not [k for k in keys if k.rsplit("/", 1)[-1].startswith(".")], "checksum files stay local"
+    assert not [k for k in keys if k.rsplit("/", 1)[-1].startswith(".")], "checksum files are not uploaded"
     rows = []
     for key in parquet:
         rows += pq.read_table(io.BytesIO(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())).to_pylist()
@@ -141,6 +180,37 @@ def test_a_spark_job_reads_s3_and_writes_s3(aws):
     events = aws("logs").get_log_events(logGroupName="/aws-glue/jobs/output", logStreamName=run_id)["events"]
     assert any("rows written: 3" in e["message"] for e in events)
     assert glue.get_job_runs(JobName=name)["JobRuns"][0]["Id"] == run_id
+
+
+def test_a_glue_script_in_the_style_of_aws_samples_runs_unmodified(aws):
+    """Bookmarked CSV source, ApplyMapping, Filter, a getSink that updates the catalog; run twice."""
+    s3, glue = aws("s3"), aws("glue")
+    prefix, database = f"test-data/{uuid.uuid4().hex}", f"db_{uuid.uuid4().hex[:8]}"
+    glue.create_database(DatabaseInput={"Name": database})
+    name = create_job(aws, upload_script(aws, AWS_STYLE))
+    arguments = {"--bucket": BUCKET, "--prefix": prefix, "--database": database}
+    arguments["--job-bookmark-option"] = "job-bookmark-enable"
+
+    s3.put_object(Bucket=BUCKET, Key=f"{prefix}/raw/1.csv", Body=b"id,amount,country\n1,10.5,NO\n2,-1,NO\n")
+    first = wait_for_run(glue, name, glue.start_job_run(JobName=name, Arguments=arguments)["JobRunId"])
+    s3.put_object(Bucket=BUCKET, Key=f"{prefix}/raw/2024/2.csv", Body=b"id,amount,country\n3,7,IT\n")
+    second = wait_for_run(glue, name, glue.start_job_run(JobName=name, Arguments=arguments)["JobRunId"])
+
+    assert (first["JobRunState"], second["JobRunState"]) == ("SUCCEEDED", "SUCCEEDED"), second.get("ErrorMessage")
+    table = glue.get_table(DatabaseName=database, Name="orders")["Table"]
+    assert [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]] == [
+        ("order_id", "bigint"),
+        ("amount", "double"),
+    ]
+    partitions = glue.get_partitions(DatabaseName=database, TableName="orders")["Partitions"]
+    assert sorted(p["Values"][0] for p in partitions) == ["IT", "NO"]
+    rows = []
+    for obj in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{prefix}/orders/")["Contents"]:
+        if obj["Key"].endswith(".parquet"):
+            body = io.BytesIO(s3.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read())
+            rows += [(r["order_id"], r["amount"]) for r in pq.read_table(body).to_pylist()]
+    assert sorted(rows) == [(1, 10.5), (3, 7.0)]  # each row once: the second run read only 2.csv
+    assert glue.get_job_bookmark(JobName=name)["JobBookmarkEntry"]["RunId"] == second["Id"]
 
 
 def test_a_failing_script_ends_failed_with_its_message(aws):

@@ -277,9 +277,9 @@ def test_an_unsupported_classification_is_an_error_naming_the_table(spark, aws, 
 
 
 CATALOG_COUNT = """
-import os
 import sys
 
+import boto3
 from pyspark.sql import SparkSession
 
 from localglue.catalog import read_table
@@ -287,9 +287,8 @@ from localglue.catalog import read_table
 args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
 spark = SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false").getOrCreate()
 rows = read_table(spark, args["--database"], args["--table"]).count()
-os.makedirs(args["--output"], exist_ok=True)
-with open(os.path.join(args["--output"], "count.txt"), "w") as f:
-    f.write(str(rows))
+bucket, _, key = args["--output"][len("s3://"):].partition("/")
+boto3.client("s3").put_object(Bucket=bucket, Key=key + "count.txt", Body=str(rows).encode())
 """
 
 

@@ -69,7 +69,10 @@ def test_the_rendered_definition_is_complete_and_per_environment(project):
     # Outputs are not in the definition: each run gets a new generation to write.
     assert "--output_path" not in prod["DefaultArguments"]
     run = deploy.run_arguments(specs["process_sales_data"], environments["prod"], "20261125T093000-3f2a1c")
-    assert run == {"--output_path": "s3://glue-cicd-data-prod-123456789012/curated/sales/_gen=20261125T093000-3f2a1c/"}
+    assert run == {
+        "--output_path": "s3://glue-cicd-data-prod-123456789012/curated/sales/_gen=20261125T093000-3f2a1c/",
+        "--job-bookmark-option": "job-bookmark-disable",  # a release's run processes the whole input
+    }
     shadow_run = deploy.run_arguments(specs["process_sales_data"], environments["prod"], "g1", shadow=True)
     assert shadow_run == {
         **run,

@@ -312,6 +312,14 @@ BAD_JOBS = [
         ],
     ),
     (
+        "unknown job bookmark option",
+        job(default_arguments={"--job-bookmark-option": "enable"}),
+        [
+            "field 'default_arguments': --job-bookmark-option 'enable' is not one of job-bookmark-enable, "
+            "job-bookmark-disable, job-bookmark-pause (got {'--job-bookmark-option': 'enable'})",
+        ],
+    ),
+    (
         "argument without --",
         job(default_arguments={"summary_path": "x"}),
         [

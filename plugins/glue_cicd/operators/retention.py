@@ -50,8 +50,9 @@ class CleanupGenerationsOperator(JobOperator):
                         keep.update(generation_of(loc) for loc in locations.values())
                 deleted.setdefault(env.name, []).extend(self.expire(env, store, output.path_in(env), keep))
             if env.name == "prod":
-                side = [v for k, v in run_arguments(specs[self.job], env, "", shadow=True).items()
-                        if k not in {f"--{o.argument}" for o in specs[self.job].datasets.outputs}]  # fmt: skip
+                outputs = {f"--{o.argument}" for o in specs[self.job].datasets.outputs}
+                shadow = run_arguments(specs[self.job], env, "", shadow=True)
+                side = [v for k, v in shadow.items() if "_gen=" in v and k not in outputs]
                 for uri in side:
                     base = uri.rsplit("_gen=", 1)[0]
                     deleted.setdefault(env.name, []).extend(self.expire(env, store, base, {self.generation(context)}))
