@@ -2,7 +2,7 @@
 #   airflow   what Airflow runs: the official Airflow image, the runtime pins (requirements.txt),
 #             Java 17 for local PySpark (each job's own tests in the release's test stage), and
 #             the pipeline's folders (dags, plugins, glue_jobs, expectations, infrastructure) and
-#             local_runtime (localglue: catalog reads for job code run off Glue, as in the test stage).
+#             local_runtime (the awsglue API on local Spark, for the jobs' tests in the test stage).
 #   emulator  the local AWS emulator for a team's stack: the airflow image plus the development
 #             pins (requirements-dev.txt: moto) and the emulator (local_aws/, dev/). Never deployed.
 #             Its job runs import local_runtime/, which it has from the airflow stage beside local_aws/.

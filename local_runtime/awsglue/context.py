@@ -214,6 +214,11 @@ class DynamicFrameReader:
             "create_dynamic_frame.from_options",
         )
 
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise unsupported(f"create_dynamic_frame.{name}", self.PAGE)
+
     def from_rdd(self, data, name, schema=None, sample_ratio=None):
         """A DynamicFrame of an RDD (or list) of rows, with Spark's schema inference."""
         from awsglue.dynamicframe import DynamicFrame
@@ -280,8 +285,10 @@ class DynamicFrameWriter:
         _write.to_catalog(frame, database, table_name, dict(additional_options or {}), call)
         return frame
 
-    def from_jdbc_conf(self, *args, **kwargs):
-        raise unsupported("write_dynamic_frame.from_jdbc_conf", self.PAGE)
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise unsupported(f"write_dynamic_frame.{name}", self.PAGE)
 
 
 def _no_extra(call: str, kwargs: dict, page: str) -> None:

@@ -98,7 +98,7 @@ def run_job_tests(job: str, jobs_dir: Path, workdir: Path, timeout: float = 1800
         raise JobTestsFailed(f"{tests}: the job has no tests folder; every job needs tests/ with pytest tests")
     junit = workdir / "junit.xml"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    # The job's own code and glue_runtime, plus localglue (catalog reads off Glue); never the pipeline's library.
+    # The jobs' code and glue_runtime, plus local_runtime (awsglue off Glue); never the pipeline's library.
     env["PYTHONPATH"] = os.pathsep.join([str(jobs_dir), str(paths.LOCAL_RUNTIME_DIR)])
     command = [
         sys.executable, "-m", "pytest", str(tests), f"--junitxml={junit}", "-q", "-p", "no:cacheprovider",

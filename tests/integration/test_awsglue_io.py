@@ -165,6 +165,7 @@ def test_an_empty_source_is_an_empty_frame(glue_context, prefix):
             "write_dynamic_frame.from_options: connection_options 'partitionKey'",
         ),
         (lambda gc, p: gc.extract_jdbc_conf("conn"), "GlueContext.extract_jdbc_conf"),
+        (lambda gc, p: gc.write_dynamic_frame.from_jdbc_conf(None, "conn"), "write_dynamic_frame.from_jdbc_conf"),
     ],
 )
 def test_what_is_not_supported_fails_loudly_with_the_call_and_the_docs(glue_context, prefix, call, message):

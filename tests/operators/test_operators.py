@@ -37,7 +37,11 @@ def test_the_request_hands_params_on_typed(emulator):
     ("job", "params", "message"),
     [
         (JOB, {"git_ref": "no-such-ref-anywhere"}, "git ref 'no-such-ref-anywhere' is not a commit"),
-        ("no_such_job", {}, "job 'no_such_job': no such job; known jobs: daily_sales_summary, process_sales_data"),
+        (
+            "no_such_job",
+            {},
+            "job 'no_such_job': no such job; known jobs: customer_daily_spend, daily_sales_summary, process_sales_data",
+        ),
     ],
     ids=["bad git ref", "unknown job"],
 )

@@ -13,11 +13,17 @@ from glue_cicd.operators.base import XCOM_FAILURE, JobOperator
 
 
 def prod_datasets() -> list[dict[str, str]]:
-    """Every prod output dataset of every valid job: ``{"job", "dataset"}`` each."""
+    """Every prod output dataset of every valid job live in prod: ``{"job", "dataset"}`` each.
+
+    A job never released to prod has nothing published for consumers, so nothing to revalidate.
+    """
     from glue_cicd.spec import load_environments, load_jobs
 
-    specs, _ = load_jobs(environments=load_environments())
-    return [{"job": job, "dataset": o.name} for job, spec in specs.items() for o in spec.datasets.outputs]
+    environments = load_environments()
+    specs, _ = load_jobs(environments=environments)
+    ledger = JobOperator.ledger(environments)
+    live = [job for job in specs if ledger.live(job, "prod") is not None]
+    return [{"job": job, "dataset": o.name} for job in live for o in specs[job].datasets.outputs]
 
 
 class ListProdDatasetsOperator(BaseOperator):
@@ -25,7 +31,11 @@ class ListProdDatasetsOperator(BaseOperator):
 
     def execute(self, context) -> list[dict[str, str]]:
         datasets = prod_datasets()
-        self.log.info("%d prod datasets: %s", len(datasets), ", ".join(f"{d['job']}.{d['dataset']}" for d in datasets))
+        self.log.info(
+            "%d datasets of jobs live in prod: %s",
+            len(datasets),
+            ", ".join(f"{d['job']}.{d['dataset']}" for d in datasets),
+        )
         return datasets
 
 
