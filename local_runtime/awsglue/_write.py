@@ -44,8 +44,13 @@ STORAGE = {
 _ESCAPED = set("\"#%'*/:=?\\\x7f{[]^")
 
 
-def to_s3(frame, connection_options: dict, fmt: str | None, format_options: dict, call: str) -> list[tuple]:
-    """Append ``frame`` under ``connection_options["path"]``; returns the partition values written."""
+def to_s3(
+    frame, connection_options: dict, fmt: str | None, format_options: dict, call: str, *, partitions: bool = False
+) -> list[tuple]:
+    """Append ``frame`` under ``connection_options["path"]``.
+
+    :param partitions: return the partition values written (one more Spark job; for catalog updates).
+    """
     _check_options(call, "connection_options", connection_options, S3_WRITE_OPTIONS, S3_PAGE)
     path = connection_options.get("path")
     if not isinstance(path, str) or not path:
@@ -63,7 +68,7 @@ def to_s3(frame, connection_options: dict, fmt: str | None, format_options: dict
     if keys:
         writer = writer.partitionBy(*keys)
     writer.format("parquet" if fmt == "glueparquet" else fmt).save(path)
-    if not keys:
+    if not keys or not partitions:
         return []
     return [tuple(row) for row in df.select(*(f"`{k}`" for k in keys)).distinct().collect()]
 
@@ -86,7 +91,8 @@ def to_catalog(frame, database: str, table_name: str, additional_options: dict, 
         format_options = {"separator": table.format.options.get("sep", ","), "writeHeader": "false"}
         if table.format.options.get("header") == "true":
             format_options["writeHeader"] = "true"
-    written = to_s3(frame, {"path": table.location, "partitionKeys": keys}, table.format.name, format_options, call)
+    connection = {"path": table.location, "partitionKeys": keys}
+    written = to_s3(frame, connection, table.format.name, format_options, call, partitions=update)
     if update:
         update_catalog(
             frame,

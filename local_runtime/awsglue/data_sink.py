@@ -54,7 +54,7 @@ class DataSink:
                 f"{call}: enableUpdateCatalog=True needs setCatalogInfo(catalogDatabase, catalogTableName)"
             )
         connection = {k: self._options[k] for k in ("path", "partitionKeys", "compression") if k in self._options}
-        written = _write.to_s3(dynamic_frame, connection, self._format, self._format_options, call)
+        written = _write.to_s3(dynamic_frame, connection, self._format, self._format_options, call, partitions=update)
         if update:
             database, table = self._catalog
             _write.update_catalog(
