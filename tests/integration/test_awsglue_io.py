@@ -34,20 +34,6 @@ def glue_context(spark, aws_env):
     return GlueContext(spark.sparkContext)
 
 
-@pytest.fixture
-def aws_env(monkeypatch, emulator):
-    """The default boto3 clients reach the emulator, as in the emulator's own job runs."""
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("LOCALGLUE_BOOKMARK_FILE", raising=False)
-    for name, value in {
-        "AWS_ENDPOINT_URL": emulator.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-
-
 @pytest.fixture(scope="module")
 def bucket(aws):
     name = f"awsglue-{uuid.uuid4().hex[:12]}"

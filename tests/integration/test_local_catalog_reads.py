@@ -47,19 +47,6 @@ def bucket(aws):
 
 
 @pytest.fixture
-def aws_env(monkeypatch, emulator):
-    """The default boto3 clients reach the emulator, as in the emulator's own job runs."""
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    for name, value in {
-        "AWS_ENDPOINT_URL": emulator.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-
-
-@pytest.fixture
 def database(aws):
     name = f"db_{uuid.uuid4().hex[:10]}"
     aws("glue").create_database(DatabaseInput={"Name": name})
