@@ -25,7 +25,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from localglue.s3 import DataFile, is_s3, list_files, stage, upload_tree
+from localglue.s3 import is_s3, list_files, stage, upload_tree
 
 _READERS = ("load", "csv", "json", "parquet", "orc", "text")
 _WRITERS = ("save", "csv", "json", "parquet", "orc", "text")
@@ -125,9 +125,5 @@ def _dynamic_partitions(writer, mode: str, written: Path) -> list[str] | None:
     conf = writer._df.sparkSession.conf.get("spark.sql.sources.partitionOverwriteMode", "static")
     if conf.lower() != "dynamic":
         return None
-    folders = {Path(f.relative).parent.as_posix() for f in _data_files(written)}
+    folders = {Path(f.relative).parent.as_posix() for f in list_files(str(written))}
     return sorted(folder for folder in folders if folder != ".") or None
-
-
-def _data_files(root: Path) -> list[DataFile]:
-    return list_files(str(root))
