@@ -43,17 +43,20 @@ for job, spec in specs.items():
         doc_md=f"### Release `{job}`\n\n{spec.description}\n\nOwners: {', '.join(spec.owners)}. "
         f"Staging job `{staging.glue_job_name(job)}`, prod job `{prod.glue_job_name(job)}`, shadow job "
         f"`{prod.shadow_job_name(job)}`. Consumers read catalog `{prod.catalog_database}`. "
-        "Approve in *Required Actions*; the person who triggers a release cannot approve it.",
+        "Approve in *Required Actions*: a listed approver other than the person who triggered the release "
+        "answers (Airflow refuses that person's answer). Marking the approval task successful by hand never "
+        "promotes: publish refuses it.",
         schedule=None,
         start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
         catchup=False,
+        is_paused_upon_creation=False,  # runs only when asked (or, revalidation, on its schedule)
         max_active_runs=1,
         tags=["glue", "release", job],
         default_args={"owner": ", ".join(spec.owners), "retries": 2, "retry_delay": timedelta(seconds=30)},
         params={
             "git_ref": Param(
-                "",
-                type="string",
+                None,
+                type=["null", "string"],
                 title="Git ref",
                 description="Branch, tag or commit to build; empty builds the deployed checkout.",
             ),
@@ -113,9 +116,13 @@ for job, spec in specs.items():
             audit=audit.output,
             data_diff=data_diff.output,
             staging_run_id=run_staging.output,
+            request=request.output,
         )
         approval = approval_task(
-            env=prod, subject=collect_evidence.output["subject"], body=collect_evidence.output["body"]
+            environments=environments,
+            env=prod,
+            subject=collect_evidence.output["subject"],
+            body=collect_evidence.output["body"],
         )
         publish = PublishOperator(
             task_id="publish",

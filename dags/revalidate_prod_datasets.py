@@ -37,6 +37,7 @@ with DAG(
     ),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
+    is_paused_upon_creation=False,  # runs only when asked (or, revalidation, on its schedule)
     max_active_runs=1,
     tags=["glue", "quality", "prod"],
     default_args={"owner": "data-platform", "retries": 2, "retry_delay": timedelta(minutes=5)},

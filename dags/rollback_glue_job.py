@@ -30,6 +30,7 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
+    is_paused_upon_creation=False,  # runs only when asked (or, revalidation, on its schedule)
     max_active_runs=1,
     tags=["glue", "rollback"],
     default_args={"owner": "data-platform", "retries": 2, "retry_delay": timedelta(seconds=30)},
@@ -37,12 +38,15 @@ with DAG(
         "job": Param(next(iter(specs), ""), type="string", enum=sorted(specs) or [""], title="Glue job"),
         "environment": Param("prod", type="string", enum=["staging", "prod"], title="Environment"),
         "version": Param(
-            "", type="string", title="Version to restore", description="Empty restores the release before the live one."
+            None,
+            type=["null", "string"],
+            title="Version to restore",
+            description="Empty restores the release before the live one.",
         ),
     },  # fmt: skip
 ):
     check_request = RollbackCheckOperator(
-        task_id="check_request", job=JOB, environment=ENVIRONMENT, version="{{ params.version }}"
+        task_id="check_request", job=JOB, environment=ENVIRONMENT, version="{{ params.version or '' }}"
     )
     needs_approval = BranchPythonOperator(
         task_id="needs_approval",
@@ -50,6 +54,7 @@ with DAG(
         op_kwargs={"environment": ENVIRONMENT},
     )
     approval = approval_task(
+        environments=environments,
         env=environments["prod"],
         subject=f"Roll back {JOB} in {ENVIRONMENT} to {{{{ ti.xcom_pull(task_ids='check_request', key='target') }}}}?",
         body="Live version: `{{ ti.xcom_pull(task_ids='check_request', key='current') }}`; restores "

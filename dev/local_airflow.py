@@ -105,6 +105,8 @@ class AirflowStandalone:
             AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=",".join(users),
             AIRFLOW__API__PORT=str(port),
             AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://localhost:{port}/execution/",
+            # Links in "approval waiting" messages point here.
+            AIRFLOW__API__BASE_URL=f"http://localhost:{port}",
         )
         self.home = Path(env["AIRFLOW_HOME"])
         self.url = f"http://localhost:{port}"

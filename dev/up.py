@@ -17,7 +17,8 @@ from dev.emulator import ProjectEmulator
 from dev.local_airflow import AirflowStandalone, airflow_env
 
 STATE_DIR = PROJECT_DIR / ".local" / "up"
-USERS = ("admin:admin", "reviewer:admin")
+# Two people: the one who triggers a release cannot approve it. The reviewer is not an admin.
+USERS = ("admin:admin", "reviewer:user")
 
 
 def main() -> int:

@@ -101,7 +101,7 @@ def run_job_tests(job: str, jobs_dir: Path, workdir: Path, timeout: float = 1800
     # The jobs' code and glue_runtime, plus local_runtime (awsglue off Glue); never the pipeline's library.
     env["PYTHONPATH"] = os.pathsep.join([str(jobs_dir), str(paths.LOCAL_RUNTIME_DIR)])
     command = [
-        sys.executable, "-m", "pytest", str(tests), f"--junitxml={junit}", "-q", "-p", "no:cacheprovider",
+        sys.executable, "-m", "pytest", str(tests), f"--junitxml={junit}", "-v", "-p", "no:cacheprovider",
         "--import-mode=importlib", f"--rootdir={jobs_dir / job}", "-o", "addopts=", "-o", "testpaths=",
     ]  # fmt: skip
     try:

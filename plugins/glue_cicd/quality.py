@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import logging
 import math
 import re
 from collections.abc import Iterable
@@ -28,6 +29,9 @@ from urllib.parse import unquote
 
 from glue_cicd.errors import Refusal
 from glue_cicd.paths import EXPECTATIONS_DIR
+
+# GX logs one INFO line per function of its public API it registers (hundreds, on first import).
+logging.getLogger("great_expectations._docs_decorators").setLevel(logging.WARNING)
 
 FORMATS = ("csv", "json", "parquet")
 SAMPLE_SIZE = 5

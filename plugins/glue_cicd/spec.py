@@ -169,6 +169,15 @@ class Environment(_Model):
         return self.glue_job_name(job) + "-shadow"
 
 
+class ApprovalNotifications(_Model):
+    """Where "an approval is waiting" messages go (one message per waiting approval and channel)."""
+
+    # The alerts topic (``alerts_topic_arn``): subscribe e-mail, a chat bridge or a queue to it.
+    sns: bool = True
+    # An Airflow connection of type ``slackwebhook`` (the Slack provider's incoming webhook).
+    slack_webhook_conn_id: str | None = None
+
+
 class EnvironmentsConfig(_Model):
     """``infrastructure/environments.yaml``."""
 
@@ -179,6 +188,7 @@ class EnvironmentsConfig(_Model):
         _shaped(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+", "an SNS topic ARN: arn:aws:sns:<region>:<account>:<name>"),
     ]
     revalidation_schedule: str = "@daily"
+    approval_notifications: ApprovalNotifications = ApprovalNotifications()
 
     @field_validator("environments")
     @classmethod

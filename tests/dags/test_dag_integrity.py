@@ -69,12 +69,32 @@ def test_release_dag_wiring(dag_bag):
     assert {"publish", "verify_prod"} <= set(dag.get_task("rollback_prod").upstream_task_ids)
     assert dag.get_task("build").retries > 0  # transient AWS errors retry; refusals fail at once
     approval = dag.get_task("approval")
-    assert approval.defaults == ["Reject"]
+    assert approval.defaults is None  # no highlighted option; unanswered, it fails at its timeout
     assert approval.fail_on_reject
     assert approval.response_timeout is not None
+    assert approval.approvers == ["admin", "reviewer"]  # minus the triggering user, when it runs
+    assert len(approval.notifiers) == 1
     assert {o.uri for o in dag.get_task("verify_prod").outlets} == {
         "s3://glue-cicd-data-prod-123456789012/curated/sales"
     }
+
+
+def test_trigger_forms_can_be_submitted_with_their_defaults(dag_bag):
+    """Airflow's trigger form requires a Param whose type does not allow null: such a Param needs a
+    default the form accepts. Only the release notes are left for a person to write."""
+    for dag_id, dag in dag_bag.dags.items():
+        for name, param in dag.params.items():
+            kind = param.schema.get("type")
+            required = kind is not None and (isinstance(kind, str) or "null" not in kind)
+            if required and param.value in (None, "") and name != "release_notes":
+                raise AssertionError(f"{dag_id}: the form cannot be submitted without {name}")
+    assert dag_bag.dags["release__process_sales_data"].params["git_ref"] is None
+    assert dag_bag.dags["rollback_glue_job"].params["version"] is None
+
+
+def test_release_rollback_and_revalidation_dags_are_active_when_created(dag_bag):
+    for dag_id, dag in dag_bag.dags.items():
+        assert dag.is_paused_upon_creation is False, dag_id
 
 
 @pytest.mark.parametrize("dag_file", DAG_FILES, ids=lambda p: p.name)

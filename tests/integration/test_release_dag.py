@@ -8,6 +8,7 @@ at the operator level in ``tests/operators``.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from dev import PROJECT_DIR
 from dev.demo import broken_jobs_dir
 from glue_cicd.generations import generation_of
+from glue_cicd.paths import ENVIRONMENTS_FILE
 from support.dag_runs import changed_jobs_dir, dags_test, ensure_released, glue_job
 
 PROD_BUCKET = "glue-cicd-data-prod-123456789012"
@@ -34,9 +36,9 @@ def consumers_read(aws, table: str) -> set[str | None]:
     return {generation_of(p["StorageDescriptor"]["Location"]) for p in partitions}
 
 
-def release(airflow, job: str, *, mark: str | None = "^approval$", jobs_dir: Path | None = None, answer=None):
+def release(airflow, job: str, *, mark: str | None = "^approval$", jobs_dir: Path | None = None, answer=None, env=None):
     """Run ``release__<job>``, from another copy of the job sources if given."""
-    env = {"GLUE_CICD_JOBS_DIR": str(jobs_dir)} if jobs_dir else None
+    env = dict(env or {}, **({"GLUE_CICD_JOBS_DIR": str(jobs_dir)} if jobs_dir else {}))
     return dags_test(airflow, f"release__{job}", mark=mark, env=env, answer=answer)
 
 
@@ -148,16 +150,29 @@ def test_a_held_lock_refuses_a_concurrent_release(airflow, ledger):
     assert "locked by rollback_glue_job/manual__other" in run.log
 
 
-def test_a_reviewers_recorded_approval_promotes(airflow, aws, ledger, tmp_path):
+def test_a_reviewers_recorded_approval_promotes(airflow, aws, ledger, tmp_path, alerts, slack_webhook):
+    environments = tmp_path / "environments.yaml"
+    environments.write_text(
+        ENVIRONMENTS_FILE.read_text().replace("  sns: true", "  sns: true\n  slack_webhook_conn_id: slack_releases")
+    )
+    connection = {"conn_type": "slackwebhook", "password": slack_webhook.url}
     run = release(
         airflow,
         "process_sales_data",
         mark="^test$",
         jobs_dir=changed_jobs_dir(tmp_path, "v2"),
         answer=("reviewer", "Approve"),
+        env={"GLUE_CICD_ENVIRONMENTS_FILE": str(environments), "AIRFLOW_CONN_SLACK_RELEASES": json.dumps(connection)},
     )
     assert run.state == "success", run.log[-3000:]
     live = ledger.live("process_sales_data", "prod")
+    # When the approval started waiting: one message on the alerts topic and one to Slack.
+    waiting = [m for m in alerts() if m["Subject"].startswith("[glue-cicd] Publish process_sales_data")]
+    assert len(waiting) == 1, waiting
+    assert [m["text"] for m in slack_webhook.received] == [waiting[0]["Message"]]
+    for part in (f"process_sales_data {live.version}", "Triggered by: dag_test", "May approve: admin, reviewer",
+                 "Answer by: 20", "/tasks/approval/required_actions"):  # fmt: skip
+        assert part in waiting[0]["Message"]
     assert glue_job(aws, "process_sales_data-prod")["Command"]["ScriptLocation"] == live.script_location
     approvals = ledger.events("process_sales_data", "approval")
     assert approvals[-1]["who"] == "reviewer"
@@ -210,7 +225,7 @@ def test_the_default_environments_config_refuses_a_hand_marked_approval(airflow,
     assert run.state == "failed"
     assert run.tasks["approval"] == "success"  # marked by hand
     assert run.tasks["publish"] == "failed"
-    assert "no recorded approval" in run.log
+    assert "marked successful by hand" in run.log
     assert glue_job(aws, "process_sales_data-prod")["Command"] == before["Command"]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import uuid
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -15,7 +14,6 @@ from glue_cicd.generations import generation_of
 from support.dag_runs import changed_jobs_dir, dags_test, glue_job
 
 PROD_BUCKET = "glue-cicd-data-prod-123456789012"
-TOPIC = "arn:aws:sns:us-east-1:123456789012:glue-cicd-alerts"
 JOBS = ("process_sales_data", "daily_sales_summary")
 
 
@@ -43,27 +41,6 @@ def objects_under(s3, uri: str) -> dict[str, bytes]:
     prefix = uri.removeprefix(f"s3://{PROD_BUCKET}/")
     listed = s3.list_objects_v2(Bucket=PROD_BUCKET, Prefix=prefix).get("Contents", [])
     return {o["Key"]: s3.get_object(Bucket=PROD_BUCKET, Key=o["Key"])["Body"].read() for o in listed}
-
-
-@pytest.fixture
-def alerts(aws):
-    """An SQS queue subscribed to the alerts topic; returns a reader of the alert messages."""
-    sqs = aws("sqs")
-    url = sqs.create_queue(QueueName=f"alerts-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    subscription = aws("sns").subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=arn)["SubscriptionArn"]
-
-    def read() -> list[dict]:
-        messages = []
-        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages"):
-            messages += [json.loads(m["Body"]) for m in batch]
-            for m in batch:
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-        return messages
-
-    yield read
-    aws("sns").unsubscribe(SubscriptionArn=subscription)
-    sqs.delete_queue(QueueUrl=url)
 
 
 def test_revalidation_passes_after_releases(airflow, ledger, released, alerts):

@@ -63,14 +63,18 @@ def test_a_build_publishes_once_and_is_recorded(emulator, ledger):
 
 @pytest.mark.parametrize(
     ("answer", "by", "message"),
-    [("Approve", "alice", "cannot also approve it"), ("Reject", "bob", r"was not approved \(answer: \['Reject'\]\)")],
-    ids=["self-approval", "rejection"],
+    [
+        ("Approve", "alice", "cannot also approve it"),
+        ("Reject", "bob", r"was not approved \(answer: \['Reject'\]\)"),
+        (None, None, "marked successful by hand"),  # the UI's "Mark as success", even under the local config
+    ],
+    ids=["self-approval", "rejection", "hand-marked"],
 )
 def test_an_invalid_approval_is_refused_before_prod_changes(emulator, aws, ledger, answer, by, message):
     artifact = BuildArtifactOperator(task_id="build", job=JOB).execute(context())
     deployments = len(ledger.deployments(JOB, "prod"))
     ctx = context(user="alice")
-    approval = {"chosen_options": [answer], "responded_by_user": {"id": by, "name": by}}
+    approval = answer and {"chosen_options": [answer], "responded_by_user": {"id": by, "name": by}}
     operator = PublishOperator(
         task_id="publish", job=JOB, environment="prod", artifact=artifact, generation="20261125T000000-000000",
         approval=approval,

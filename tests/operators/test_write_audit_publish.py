@@ -33,6 +33,8 @@ from support.dag_runs import changed_jobs_dir
 from support.glue_runs import wait_for_run
 
 JOB, DATASET, DB = "process_sales_data", "clean_sales", "glue_cicd_prod"
+# A reviewer's recorded answer, as the approval task returns it.
+APPROVED = {"chosen_options": ["Approve"], "responded_by_user": {"id": "reviewer", "name": "reviewer"}}
 BUCKET = "glue-cicd-data-prod-123456789012"
 BASE = f"s3://{BUCKET}/curated/sales/"
 ARTIFACTS = "glue-cicd-artifacts-123456789012"
@@ -139,7 +141,7 @@ def publish(artifact, generation, data_diff=None, ctx=None, operator=PublishOper
     ctx = ctx or context()
     task = operator(
         task_id="publish", job=JOB, environment="prod", artifact=artifact, generation=generation,
-        approval=None, data_diff=data_diff,
+        approval=APPROVED, data_diff=data_diff,
     )  # fmt: skip
     try:
         return task.execute(ctx)
@@ -314,7 +316,7 @@ def test_a_requested_rollback_restores_the_release_data_and_code(aws, catalog, l
     assert published(catalog) == {"2026-11-25": second, "2026-11-26": second}
 
     outcome = RollbackOperator(
-        task_id="rollback", job=JOB, environment="prod", version=v1["version"], approval=None
+        task_id="rollback", job=JOB, environment="prod", version=v1["version"], approval=APPROVED
     ).execute(context(user="bob"))
 
     assert outcome["restored"] == v1["version"]

@@ -5,10 +5,17 @@ from __future__ import annotations
 import pytest
 
 from glue_cicd import deploy
-from glue_cicd.approval import ApprovalRefused, check_approval, evidence_markdown
+from glue_cicd.approval import (
+    DAGS_TEST_USER,
+    ApprovalRefused,
+    check_approval,
+    eligible_approvers,
+    evidence_markdown,
+)
 from glue_cicd.build import Artifact
 from glue_cicd.job_tests import job_tests_key, parse_junit
 from glue_cicd.ledger import Deployment
+from glue_cicd.notifications import approval_waiting_text
 from glue_cicd.rollback import RollbackError, choose_target
 from glue_cicd.spec import load_environments, load_jobs
 from local_aws.executor import _error_message
@@ -28,10 +35,25 @@ def test_self_approval_is_refused():
         check_approval(APPROVED, triggered_by="reviewer", require_recorded=False)
 
 
-def test_an_approval_marked_by_hand_is_not_an_approval_where_one_is_required():
-    with pytest.raises(ApprovalRefused, match="no recorded approval"):
+def test_an_approval_marked_by_hand_promotes_only_in_dags_test_where_the_environment_allows_it():
+    with pytest.raises(ApprovalRefused, match="marked successful by hand") as refused:
         check_approval(None, triggered_by="admin", require_recorded=True)
-    assert check_approval(None, triggered_by="admin", require_recorded=False) is None
+    assert len(str(refused.value)) < 120  # one line on screen
+    with pytest.raises(ApprovalRefused, match="outside `airflow dags test`"):
+        check_approval(None, triggered_by="admin", require_recorded=False)  # the UI's "Mark as success"
+    with pytest.raises(ApprovalRefused, match="marked successful by hand"):
+        check_approval(None, triggered_by=None, require_recorded=False)  # a scheduled or API-created run
+    with pytest.raises(ApprovalRefused, match="marked successful by hand"):
+        check_approval(None, triggered_by=DAGS_TEST_USER, require_recorded=True)
+    assert check_approval(None, triggered_by=DAGS_TEST_USER, require_recorded=False) is None
+
+
+def test_the_person_who_triggered_a_run_is_not_among_its_approvers():
+    assert eligible_approvers(["admin", "reviewer"], "admin") == ["reviewer"]
+    assert eligible_approvers(["admin", "reviewer"], None) == ["admin", "reviewer"]
+    assert eligible_approvers([], "admin") == []  # anyone allowed; publish refuses a self-approval
+    with pytest.raises(ApprovalRefused, match="admin triggered this run and is its only approver"):
+        eligible_approvers(["admin"], "admin")
 
 
 def test_a_rejection_never_promotes():
@@ -133,10 +155,51 @@ def test_evidence_shows_what_a_reviewer_needs():
         prod_last_seconds=12,
         prod_version="0000aaaa1111",
         triggered_by="admin",
+        request={"git_ref": "release/7", "release_notes": "Rounds amounts to cents.\nFixes #12."},
+        approvers=["reviewer"],
+        deadline="2026-11-27 10:00 UTC",
     )
-    for text in ("abc123def456", "0123abc", "17 passed", "clean_sales | 20 | 0 | 1860", "NumberOfWorkers: 2 -> 5",
-                 "14 s (prod's last run: 12 s)", "0000aaaa1111", "admin (may not approve this release)"):  # fmt: skip
+    for text in ("abc123def456", "0123abc", "17 passed", "clean_sales | 20 | 0 | 1860 |", "NumberOfWorkers: 2 -> 5",
+                 "14 s (prod's last run: 12 s)", "0000aaaa1111", "admin (may not approve this release)",
+                 "Rounds amounts to cents.\nFixes #12.", "`release/7`", "**May approve:** reviewer",
+                 "**Answer by:** 2026-11-27 10:00 UTC"):  # fmt: skip
         assert text in body
+    assert "already runs" not in body
+
+
+def test_evidence_says_when_prod_already_runs_the_version_and_when_notes_are_missing():
+    body = evidence_markdown(
+        job="process_sales_data",
+        artifact=artifact().to_dict(),
+        definition_diff=[],
+        tests={},
+        quality=[
+            {"dataset": "d", "suite": "s", "passed": 1, "failed": 0, "row_count": 3, "result_uri": "s3://b/r.json"}
+        ],
+        staging_seconds=None,
+        prod_last_seconds=None,
+        prod_version="abc123def456",
+        triggered_by=None,
+    )
+    assert "**Prod already runs version `abc123def456`**" in body
+    assert "_(none given)_" in body
+    assert "none (the deployed checkout)" in body
+    assert "| d | s | 1 | 0 | 3 | `s3://b/r.json` |" in body
+
+
+def test_the_approval_waiting_message_names_what_who_until_when_and_where():
+    text = approval_waiting_text(
+        subject="Publish process_sales_data abc123def456 and its data to prod?",
+        dag_id="release__process_sales_data",
+        run_id="manual__2026-11-26",
+        triggered_by="admin",
+        approvers=["reviewer"],
+        deadline="2026-11-27 10:00 UTC",
+        link="http://localhost:8080/dags/release__process_sales_data/runs/manual__2026-11-26/tasks/approval/required_actions",
+    )
+    for part in ("process_sales_data abc123def456", "Triggered by: admin", "May approve: reviewer",
+                 "Answer by: 2026-11-27 10:00 UTC", "/tasks/approval/required_actions"):  # fmt: skip
+        assert part in text
 
 
 def test_junit_counts():

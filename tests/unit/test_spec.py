@@ -585,7 +585,7 @@ BAD_ENVIRONMENTS = [
         environments_with(ledger="x"),
         [
             "field 'ledger': unknown field; did you mean 'ledger_table'? "
-            "allowed: environments, ledger_table, alerts_topic_arn, revalidation_schedule"
+            "allowed: environments, ledger_table, alerts_topic_arn, revalidation_schedule, approval_notifications"
         ],
     ),
     (

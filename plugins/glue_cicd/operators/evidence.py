@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from glue_cicd.operators.base import JobOperator, artifact_from
@@ -17,10 +18,13 @@ class ApprovalEvidenceOperator(JobOperator):
     :param audit: the shadow run's audit results.
     :param data_diff: the data diff's results (one per dataset, with its Markdown summary).
     :param staging_run_id: the staging Glue run's id.
+    :param request: the request task's result (git ref asked for, release notes).
     :return: the approval request's ``subject`` and Markdown ``body``, one XCom each.
     """
 
-    template_fields: Sequence[str] = ("job", "artifact", "tests", "quality", "audit", "data_diff", "staging_run_id")
+    template_fields: Sequence[str] = (
+        "job", "artifact", "tests", "quality", "audit", "data_diff", "staging_run_id", "request",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -32,6 +36,7 @@ class ApprovalEvidenceOperator(JobOperator):
         audit: Any = None,
         data_diff: Any = None,
         staging_run_id: Any = None,
+        request: Any = None,
         **kwargs,
     ):
         kwargs.setdefault("multiple_outputs", True)
@@ -43,10 +48,11 @@ class ApprovalEvidenceOperator(JobOperator):
         self.audit = audit
         self.data_diff = data_diff
         self.staging_run_id = staging_run_id
+        self.request = request
 
     def perform(self, context) -> dict[str, str]:
         from glue_cicd import deploy
-        from glue_cicd.approval import evidence_markdown
+        from glue_cicd.approval import ApprovalRefused, eligible_approvers, evidence_markdown
 
         environments, specs = self.load()
         artifact = artifact_from(self.artifact)
@@ -58,6 +64,12 @@ class ApprovalEvidenceOperator(JobOperator):
         staging_seconds = None
         if self.staging_run_id:
             staging_seconds = self.glue(staging).run_seconds(staging.glue_job_name(self.job), self.staging_run_id)
+        triggered_by = self.triggered_by(context)
+        try:
+            approvers = eligible_approvers(prod.approvers, triggered_by)
+        except ApprovalRefused:
+            approvers = []  # the approval task refuses to wait, with the reason
+        deadline = datetime.now(UTC) + timedelta(hours=prod.approval_timeout_hours)
         body = evidence_markdown(
             job=self.job,
             artifact=artifact.to_dict(),
@@ -69,6 +81,9 @@ class ApprovalEvidenceOperator(JobOperator):
             staging_seconds=staging_seconds,
             prod_last_seconds=prod_glue.last_successful_seconds(prod_name),
             prod_version=live.version if live else None,
-            triggered_by=self.triggered_by(context),
+            triggered_by=triggered_by,
+            request=self.request or {},
+            approvers=approvers,
+            deadline=f"about {deadline:%Y-%m-%d %H:%M} UTC",
         )
         return {"subject": f"Publish {self.job} {artifact.version} and its data to prod?", "body": body}

@@ -10,13 +10,26 @@ from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
 from glue_cicd.spec import Environment
 
 
-def glue_run(task_id: str, env: Environment, job_name: str, arguments: Any, **kwargs) -> GlueJobOperator:
+class GlueRunOperator(GlueJobOperator):
+    """The provider's Glue job operator, deferring to :class:`~glue_cicd.triggers.QuietGlueJobCompleteTrigger`."""
+
+    def defer(self, *, trigger, **kwargs):
+        from airflow.providers.amazon.aws.triggers.glue import GlueJobCompleteTrigger
+
+        from glue_cicd.triggers import QuietGlueJobCompleteTrigger
+
+        if type(trigger) is GlueJobCompleteTrigger:
+            trigger = QuietGlueJobCompleteTrigger(**trigger.serialize()[1])
+        super().defer(trigger=trigger, **kwargs)
+
+
+def glue_run(task_id: str, env: Environment, job_name: str, arguments: Any, **kwargs) -> GlueRunOperator:
     """A run of the Glue job ``job_name`` as deployed in ``env`` (no config update), deferred while
     it runs, with the driver's log forwarded to the task log. ``arguments`` (the deploy task's
     ``arguments``) send its outputs to a new generation. A failed run fails the task without
     retry (Glue's ``MaxRetries`` is the job's own retry policy); returns the run id.
     """
-    return GlueJobOperator(
+    return GlueRunOperator(
         task_id=task_id,
         job_name=job_name,
         script_args=arguments,
