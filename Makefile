@@ -8,13 +8,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test up emulator lint format e2e bench compose-cli clean
+.PHONY: help demo test up emulator lint format e2e bench compose-cli team-stack-deps browser clean
 
 help:
 	@echo "make demo      run releases of the sales jobs on the local AWS emulator (airflow dags test)"
 	@echo "make test      lint, then the whole test suite"
 	@echo "make up        local AWS emulator + Airflow standalone with this project's DAGs (Ctrl-C stops)"
 	@echo "make e2e       end-to-end: real Airflow servers, the README CI recipe, the runtime pins alone"
+	@echo "make browser   Playwright and Debian's Chromium for the browser tests (make e2e installs them)"
 	@echo "make bench     the benchmarks in bench/ (ratios measured in one run; about 12 minutes)"
 	@echo "make emulator  only the local AWS emulator on http://127.0.0.1:5000"
 	@echo "make lint      ruff (with Airflow's AIR rules)"
@@ -29,8 +30,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 demo: $(STAMP)
 	$(BIN)/python -m dev.demo
 
+# Two pytest workers (one per core here), each test file on one of them: a file's scenarios share
+# its module fixtures, and each worker has its own emulator and Airflow database.
 test: $(STAMP) lint compose-cli
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The compose file is validated with Debian's docker-compose (no Docker engine needed).
 compose-cli:
@@ -39,7 +42,26 @@ compose-cli:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq docker-compose >/dev/null; }
 
-e2e: $(STAMP)
+# Postgres and Redis for tests/e2e/test_team_stack.py (docker-compose.yaml's stack, run without containers).
+team-stack-deps:
+	@{ ls /usr/lib/postgresql/*/bin/pg_ctl && command -v redis-server; } >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql and redis-server (for the team stack's e2e tests)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql redis-server >/dev/null; }
+
+# Browser tests: Playwright (requirements-browser.txt) into .venv and Debian's Chromium, each when missing.
+BROWSER_STAMP := $(VENV)/.browser-installed
+$(BROWSER_STAMP): requirements-browser.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-browser.txt
+	touch $(BROWSER_STAMP)
+
+browser: $(BROWSER_STAMP)
+	@test -x /usr/bin/chromium || { \
+	  echo "installing Debian's chromium (for the browser tests)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+e2e: $(STAMP) team-stack-deps browser
 	$(BIN)/python -m pytest -m e2e tests/e2e
 
 BENCHMARKS := parse_cost emulator_overhead release_lead_time gate_throughput waiting_approvals data_diff awsglue_overhead

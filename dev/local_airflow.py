@@ -107,6 +107,10 @@ class AirflowStandalone:
             AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://localhost:{port}/execution/",
             # Links in "approval waiting" messages point here.
             AIRFLOW__API__BASE_URL=f"http://localhost:{port}",
+            # The components' own servers on free ports: several Airflows may run on one machine.
+            AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
+            AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
+            AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT=str(free_port()),
         )
         self.home = Path(env["AIRFLOW_HOME"])
         self.url = f"http://localhost:{port}"

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from dev.local_airflow import dag_run_state, dags_test_command, task_times
+from glue_cicd.generations import generation_of
 from glue_cicd.paths import JOBS_DIR
 
 HITL = Path(__file__).with_name("answer_hitl.py")
@@ -78,6 +79,31 @@ def ensure_released(airflow, ledger, job: str) -> None:
     scenario that needs prod state can run alone and in any order."""
     for needed in ("process_sales_data", job) if job != "process_sales_data" else (job,):
         live = ledger.live(needed, "prod")
-        if live is None or live.outcome in ("failed", "rolled_back"):
+        # Operator tests record deployments of their own (no staging publish): only the DAGs' count.
+        by_a_dag = live is not None and live.run_id.startswith(("release__", "rollback_glue_job/"))
+        if not by_a_dag or live.outcome in ("failed", "rolled_back"):
             run = dags_test(airflow, f"release__{needed}", mark="^(test|approval)$")
             assert run.state == "success", run.log[-3000:]
+
+
+PROD_BUCKET = "glue-cicd-data-prod-123456789012"
+SKIP_TESTS_AND_APPROVAL = "^(test|approval)$"
+
+
+def consumers_read(aws, table: str) -> set[str | None]:
+    """The generations prod consumers of ``table`` read (through the catalog)."""
+    glue = aws("glue")
+    try:
+        found = glue.get_table(DatabaseName="glue_cicd_prod", Name=table)["Table"]
+    except glue.exceptions.EntityNotFoundException:
+        return set()
+    if not found["PartitionKeys"]:
+        return {generation_of(found["StorageDescriptor"]["Location"])}
+    partitions = glue.get_partitions(DatabaseName="glue_cicd_prod", TableName=table)["Partitions"]
+    return {generation_of(p["StorageDescriptor"]["Location"]) for p in partitions}
+
+
+def release(airflow, job: str, *, mark: str | None = "^approval$", jobs_dir: Path | None = None, answer=None, env=None):
+    """Run ``release__<job>``, from another copy of the job sources if given."""
+    env = dict(env or {}, **({"GLUE_CICD_JOBS_DIR": str(jobs_dir)} if jobs_dir else {}))
+    return dags_test(airflow, f"release__{job}", mark=mark, env=env, answer=answer)

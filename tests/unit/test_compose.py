@@ -3,8 +3,9 @@
 No container engine runs here: ``docker-compose config`` validates the file (interpolation, schema,
 anchors), and the rest compares the parsed file with the code the test suite runs: the emulator's
 CLI (``python -m dev.emulator``, as ``make emulator``), ``airflow_env()``, ``make up``'s users, the
-environments config. The Airflow services' image installs the runtime pins only
-(requirements.txt); the emulator's adds the development ones (requirements-dev.txt: moto).
+environments config, and the team stack (``dev.team_stack``: the Airflow services run without
+containers by tests/e2e/test_team_stack.py). The Airflow services' image installs the runtime pins
+only (requirements.txt); the emulator's adds the development ones (requirements-dev.txt: moto).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -70,10 +72,12 @@ def compose_command() -> list[str]:
     pytest.fail(INSTALL_COMPOSE)
 
 
-def compose_config(env_file: Path) -> subprocess.CompletedProcess:
-    """``config -q`` with only ``env_file`` as the .env: a developer's own .env or shell variables play no part."""
+def compose_config(env_file: Path, *, quiet: bool = True) -> subprocess.CompletedProcess:
+    """``config`` (``-q``: only validate) with only ``env_file`` as the .env: a developer's own .env or
+    shell variables play no part."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
-    command = [*compose_command(), "--env-file", str(env_file), "-f", str(COMPOSE_FILE), "config", "-q"]
+    command = [*compose_command(), "--env-file", str(env_file), "-f", str(COMPOSE_FILE), "config"]
+    command += ["-q"] if quiet else []
     return subprocess.run(
         command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
     )
@@ -129,40 +133,65 @@ def airflow_services() -> dict[str, dict]:
     return {name: service for name, service in services().items() if name not in NOT_AIRFLOW}
 
 
+def project_emulator_args():
+    """The aws-emulator command's own options (``python -m dev.emulator``'s), and the rest."""
+    from dev.emulator import parse_args
+
+    command = services()["aws-emulator"]["command"]
+    assert command[:3] == ["python", "-m", "dev.emulator"], command
+    return parse_args(command[3:])
+
+
 def emulator_args():
     """The aws-emulator command parsed by the emulator's own CLI.
 
     ``python -m dev.emulator ARGS`` runs ``python -m local_aws`` with the project's stack and
-    samples (the arguments the tests' ``ProjectEmulator`` passes too), then ``ARGS``.
+    samples (the arguments the tests' ``ProjectEmulator`` passes too), then ``ARGS`` but its own.
     """
     from dev.emulator import emulator_args as project_args
     from local_aws.__main__ import parse_args
 
-    command = services()["aws-emulator"]["command"]
-    assert command[:3] == ["python", "-m", "dev.emulator"], command
-    return parse_args([*project_args(Path("seed")), *command[3:]])
+    return parse_args([*project_args(Path("seed")), *project_emulator_args()[1]])
 
 
 def test_the_emulator_runs_the_cli_the_tests_run_listening_on_every_interface():
     from dev.emulator import STACK_NAME, TEMPLATE
 
-    command = services()["aws-emulator"]["command"]
-    assert command == ["python", "-m", "dev.emulator", "--host", "0.0.0.0", "--port", "5000"]
+    assert project_emulator_args()[1] == ["--host", "0.0.0.0", "--port", "5000"]
     args = emulator_args()
     # Loaded as the tests' emulator is: the project's stack, and the jobs' samples.
     assert (args.host, args.template, args.stack_name) == ("0.0.0.0", TEMPLATE, STACK_NAME)
     assert args.seed_dir is not None
 
 
-def test_the_aws_connection_points_at_the_emulator_service_and_port():
+SECRETS_MANAGER_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
+
+
+def test_airflow_reads_the_aws_connection_the_emulator_stores_from_its_secrets_manager():
+    from airflow.providers.amazon.aws.secrets.secrets_manager import SecretsManagerBackend
+
+    from glue_cicd.spec import load_environments
+
     port = emulator_args().port
+    stored = project_emulator_args()[0]
     emulator = services()["aws-emulator"]
     for name, service in airflow_services().items():
-        connection = json.loads(service["environment"]["AIRFLOW_CONN_AWS_DEFAULT"])
-        endpoint = urlsplit(connection["extra"]["endpoint_url"])
+        environment = service["environment"]
+        assert not [key for key in environment if key.startswith("AIRFLOW_CONN_")], name
+        assert environment["AIRFLOW__SECRETS__BACKEND"] == SECRETS_MANAGER_BACKEND, name
+        kwargs = json.loads(environment["AIRFLOW__SECRETS__BACKEND_KWARGS"])
+        assert stored.aws_connection_secret == f"{kwargs['connections_prefix']}/aws_default", name
+        assert kwargs["endpoint_url"] == stored.aws_connection_endpoint, name
+        endpoint = urlsplit(kwargs["endpoint_url"])
         assert (endpoint.hostname, endpoint.port) == ("aws-emulator", port), name
+        # The provider's backend takes these: its Secrets Manager client goes to the emulator.
+        client = SecretsManagerBackend(**kwargs).client
+        assert (client.meta.endpoint_url, client.meta.region_name) == (kwargs["endpoint_url"], "us-east-1"), name
+    assert {env.aws_conn_id for env in load_environments().environments.values()} == {"aws_default"}
     assert any(mapping.endswith(f":{port}") for mapping in emulator["ports"])
-    assert f"127.0.0.1:{port}" in " ".join(emulator["healthcheck"]["test"])
+    healthcheck = " ".join(emulator["healthcheck"]["test"])
+    assert f"127.0.0.1:{port}" in healthcheck
+    assert f"SecretId='{stored.aws_connection_secret}'" in healthcheck
 
 
 def expected_airflow_env(endpoint_url: str) -> dict[str, str]:
@@ -183,17 +212,20 @@ def compose_default(value: str | None) -> str | None:
 
 
 def test_airflow_services_get_every_variable_airflow_env_sets_with_the_same_values():
+    from dev.emulator import aws_connection
+
     expected = expected_airflow_env(f"http://aws-emulator:{emulator_args().port}")
     assert {"AIRFLOW__CORE__LOAD_EXAMPLES", "GLUE_CICD_ENVIRONMENTS_FILE", "AIRFLOW_CONN_AWS_DEFAULT"} <= set(expected)
     # The emulator's relaxed environments config, unless .env names another (real AWS).
     assert expected["GLUE_CICD_ENVIRONMENTS_FILE"] == f"{IMAGE_PROJECT_DIR}/infrastructure/environments.local.yaml"
     # Airflow puts plugins/ on sys.path itself: the Airflow of the stack sees the sys.path the tests' Airflow sees.
     assert "PYTHONPATH" not in expected
+    # The stack's Airflow gets the same connection from the secret the emulator stores.
     connection = json.loads(expected.pop("AIRFLOW_CONN_AWS_DEFAULT"))
+    assert aws_connection(project_emulator_args()[0].aws_connection_endpoint) == connection
     for name, service in airflow_services().items():
         environment = service["environment"]
         assert {key: compose_default(environment.get(key)) for key in expected} == expected, name
-        assert json.loads(environment["AIRFLOW_CONN_AWS_DEFAULT"]) == connection, name
         assert "PYTHONPATH" not in environment, name
 
 
@@ -266,12 +298,74 @@ def test_users_are_make_ups_users_and_include_every_prod_approver():
     from glue_cicd.spec import load_environments
 
     for name, service in airflow_services().items():
-        users = service["environment"]["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(",")
-        assert users == list(USERS), name
-        names = {user.split(":")[0] for user in users}
-        assert {"admin", "reviewer"} <= names
-        assert set(load_environments().environments["prod"].approvers) <= names
+        users = dict(
+            user.split(":") for user in service["environment"]["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(",")
+        )
+        assert list(users) == [user.split(":")[0] for user in USERS], name
+        # The reviewer answers approvals (simple auth manager role `user` may) without administering Airflow.
+        assert users == {"admin": "admin", "reviewer": "user"}, name
+        assert set(load_environments().environments["prod"].approvers) <= set(users)
         assert service["environment"]["AIRFLOW__CORE__AUTH_MANAGER"].endswith(".SimpleAuthManager")
+
+
+# --- the team stack: the Airflow services as tests/e2e/test_team_stack.py runs them, without containers
+
+
+def resolved_services(env_file: Path) -> dict[str, dict]:
+    """The services as docker compose resolves them (``config``: interpolation done) with ``env_file``."""
+    result = compose_config(env_file, quiet=False)
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)["services"]
+
+
+def outside_containers(value: str, ports: dict[str, int]) -> str:
+    """The substitutions dev/team_stack.py documents, literally: the checkout for the image's
+    project root, 127.0.0.1 and the stack's ports for the services' hosts."""
+    for old, new in (
+        (IMAGE_PROJECT_DIR, str(PROJECT_DIR)),
+        ("@postgres/", f"@127.0.0.1:{ports['postgres']}/"),
+        ("@redis:6379/", f"@127.0.0.1:{ports['redis']}/"),
+        ("//aws-emulator:5000", f"//127.0.0.1:{ports['aws-emulator']}"),
+        ("//airflow-apiserver:8080/", f"//127.0.0.1:{ports['airflow-apiserver']}/"),
+    ):
+        value = value.replace(old, new)
+    return value
+
+
+def test_the_team_stack_runs_each_airflow_service_as_compose_does_but_the_documented_substitutions(tmp_path):
+    from dev import team_stack
+
+    env_file = filled_env_example(tmp_path)
+    resolved = resolved_services(env_file)
+    variables = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if re.match(r"^[A-Z_]+=", line))
+    home = tmp_path / "airflow-home"
+    ports = {name: 41000 + index for index, name in enumerate((*team_stack.HOSTS, *team_stack.OWN_PORTS))}
+    # Ports each container had alone: the api-server's (compose maps it), and Airflow's defaults.
+    own_ports = {"AIRFLOW__API__PORT": str(ports["airflow-apiserver"])}
+    own_ports |= {name: str(ports[name]) for name in team_stack.OWN_PORTS}
+    for name in team_stack.COMPONENTS:
+        compose_env = resolved[name]["environment"]
+        expected = {key: outside_containers(value, ports) for key, value in compose_env.items()}
+        for container_only in ("AIRFLOW_UID", "DUMB_INIT_SETSID"):
+            expected.pop(container_only, None)
+        expected |= {"AIRFLOW_HOME": str(home), **own_ports}
+        environment = team_stack.service_env(name, home=home, ports=ports, variables=variables)
+        assert environment == expected, name
+        assert not re.search(r"[@/](postgres|redis|aws-emulator|airflow-apiserver)\b", json.dumps(environment)), name
+        # The image's entrypoint runs `airflow <command>`.
+        airflow, *command = team_stack.service_command(name)
+        assert (Path(airflow).name, command) == ("airflow", shlex.split(resolved[name]["command"])), name
+    assert "DUMB_INIT_SETSID" in resolved["airflow-worker"]["environment"]
+
+
+def test_the_team_stack_runs_every_long_running_airflow_service_and_compose_users():
+    from dev import team_stack
+
+    long_running = {name for name, s in airflow_services().items() if s.get("healthcheck") and not s.get("profiles")}
+    assert set(team_stack.COMPONENTS) == long_running
+    assert team_stack.users() == {"admin": "admin", "reviewer": "user"}
+    # The secrets .env must give are the ones the stack generates.
+    assert team_stack.required_variables(services()) == set(SECRETS)
 
 
 # --- the Dockerfile ------------------------------------------------------------------------------

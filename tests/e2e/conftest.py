@@ -1,0 +1,22 @@
+"""Fixtures of the end-to-end tests: docker-compose.yaml's team stack, run without containers."""
+
+from __future__ import annotations
+
+import pytest
+
+from dev.team_stack import TeamStack
+
+
+@pytest.fixture(scope="module")
+def team_stack(emulator, tmp_path_factory):
+    """docker-compose.yaml's Airflow (CeleryExecutor, Postgres, Redis; :class:`dev.team_stack.TeamStack`)
+    against the session's emulator, which it gives the ``aws_default`` connection secret as the
+    aws-emulator service does. One per test module, everything stopped in bounded time whatever happens.
+
+    Attributes: ``url`` (the API server, e.g. ``http://localhost:<port>``, the UI's base_url), ``passwords()`` (``{user:
+    password}`` of compose's users: ``users`` maps each to its role, admin and reviewer), ``env`` (the
+    Airflow services' environment), ``home`` (AIRFLOW_HOME), ``logs`` (a log file per process);
+    ``restart(name)``, ``kill(name)`` and ``start_component(name)`` take a compose service name.
+    """
+    with TeamStack(tmp_path_factory.mktemp("team-stack"), emulator.endpoint_url) as stack:
+        yield stack
