@@ -172,6 +172,7 @@ class AirflowApi:
 
     def __init__(self, url: str, user: str, password: str):
         self.url = url
+        self.password = password
         self.user = user
         token = self.call("POST", "/auth/token", {"username": user, "password": password}, auth=False)
         self.token = token["access_token"]
@@ -189,7 +190,8 @@ class AirflowApi:
             return json.loads(text) if text.startswith(("{", "[")) else text
 
     def wait(self, what: str, check, timeout: float = 600, interval: float = 2):
-        """Call ``check`` until it returns something truthy (a 404 counts as not yet); return that."""
+        """Call ``check`` until it returns something truthy; return that. A 404, and a server too busy
+        to answer within the request's timeout (or restarting), count as not yet."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -198,5 +200,7 @@ class AirflowApi:
             except urllib.error.HTTPError as exc:
                 if exc.code != 404:
                     raise
+            except (TimeoutError, ConnectionError, urllib.error.URLError) as exc:
+                print(f"waiting for {what}: the server did not answer ({exc}); asking again", flush=True)
             time.sleep(interval)
         raise TimeoutError(f"timed out waiting for {what}")

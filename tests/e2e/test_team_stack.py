@@ -6,8 +6,9 @@ faults on it, all within one approved release of ``release__process_sales_data``
 - the triggerer is restarted while ``run_staging`` waits deferred on its Glue run: it completes;
 - the scheduler is restarted while the approval waits for input: the approval is still answered.
 
-``admin`` triggers, ``reviewer`` (no Airflow admin) approves through REST, and prod's Glue job
-then runs the staging script. The AWS connection comes from the emulator's Secrets Manager.
+``admin`` triggers and is refused as approver (REST, 403); ``reviewer`` (no Airflow admin) approves
+in the browser (Required Actions), and prod's Glue job then runs the staging script. The AWS
+connection comes from the emulator's Secrets Manager.
 """
 
 from __future__ import annotations
@@ -125,10 +126,16 @@ def test_an_approved_release_survives_a_killed_worker_and_restarted_triggerer_an
 
 
 def answer_as_admin_then_reviewer(admin: Api, reviewer: Api, run_id: str) -> None:
-    """admin, who triggered the run, is not among the assigned users and is refused; reviewer approves."""
+    """admin, who triggered the run, is not among the assigned users and is refused (REST);
+    reviewer approves in the browser, through Required Actions."""
     detail = admin.call("GET", admin.hitl_path(run_id))
     assert [user["name"] for user in detail["assigned_users"]] == ["reviewer"]
     with pytest.raises(urllib.error.HTTPError) as refused:
         admin.answer(run_id, "Approve")
     assert refused.value.code == 403
-    assert reviewer.answer(run_id, "Approve")["responded_by"]["name"] == "reviewer"
+    ui = pytest.importorskip("support.ui", reason="Playwright is not installed: `make browser` installs it")
+    with ui.chromium() as browser:  # closes the person's browser context too
+        person = ui.UiUser(browser, reviewer.url, "reviewer", reviewer.password, ui.Screenshots("team_stack_approval"))
+        person.log_in()
+        assert person.open_required_action(DAG, run_id).startswith("Publish process_sales_data ")
+        assert person.answer("Approve") == "approval response successful"

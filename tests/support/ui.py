@@ -69,6 +69,9 @@ class UiUser:
         self.context.set_default_timeout(WAIT)
         self.page = self.context.new_page()
 
+    def close(self) -> None:
+        self.context.close()
+
     def shot(self, step: str) -> Path:
         return self.shots.take(self.page, f"{self.user}-{step}")
 
