@@ -166,8 +166,9 @@ class UiUser:
 
     def _wait_for_state(self, path: str, heading: str, states: tuple[str, ...], timeout: float, step: str) -> str:
         """Watch the state badge beside ``heading`` on ``path`` until it shows one of ``states``; a
-        failed state not asked for fails at once. The page refreshes itself while the run is
-        active; it is reloaded every minute all the same."""
+        failed state not asked for fails at once. Until the UI's translations load, the badge shows
+        a key (``states.running``): give even a check of the current state some seconds. The page
+        refreshes itself while the run is active; it is reloaded every minute all the same."""
         page = self.page
         badge = page.get_by_role("heading", name=heading, exact=True).locator("..").get_by_test_id("state-badge")
         reload = time.monotonic()
