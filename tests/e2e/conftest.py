@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from dev.team_stack import TeamStack
+
+
+def pytest_configure(config):
+    """Running the end-to-end tests (``-m e2e``) without Playwright is an error, not a skip."""
+    if config.getoption("markexpr") == "e2e" and importlib.util.find_spec("playwright") is None:
+        raise pytest.UsageError("the browser tests need Playwright: `make browser` installs it (make e2e does)")
 
 
 @pytest.fixture(scope="module")

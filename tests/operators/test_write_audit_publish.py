@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pyarrow as pa
@@ -20,6 +21,7 @@ from glue_cicd.build import package_job
 from glue_cicd.generations import generation_of, generation_uri
 from glue_cicd.hooks.artifacts import ArtifactStoreHook
 from glue_cicd.hooks.catalog import CatalogHook
+from glue_cicd.hooks.glue_jobs import GlueJobDefinitionHook
 from glue_cicd.hooks.ledger import LedgerHook
 from glue_cicd.operators.base import XCOM_FAILURE
 from glue_cicd.operators.data_diff import DataDiffOperator
@@ -53,18 +55,62 @@ def ledger(emulator):
 @pytest.fixture
 def fresh(aws, catalog, ledger):
     """No ``clean_sales`` table in prod's catalog and no lock: each scenario publishes from scratch.
-    What prod consumers read before is put back afterwards, for the scenarios that run later."""
-    glue = aws("glue")
+    What prod consumers read, the job's ledger history and prod's job definition are put back
+    afterwards, so the release DAGs that run later in the session see none of this file's releases."""
+    for env in ("staging", "prod"):
+        holder = ledger.lock_holder(JOB, env)
+        if holder:
+            ledger.release(JOB, env, holder["owner"])
+    with saved_ledger(aws), saved_prod_job(aws), saved_table(aws("glue"), catalog):
+        yield
+
+
+@contextmanager
+def saved_ledger(aws):
+    """Put the job's ledger items back as they were: items added are deleted, items changed restored."""
+    dynamodb, table = aws("dynamodb"), "glue-cicd-release-ledger"
+
+    def items() -> dict[str, dict]:
+        pages = dynamodb.get_paginator("query").paginate(
+            TableName=table, KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"JOB#{JOB}"}}, ConsistentRead=True,
+        )  # fmt: skip
+        return {i["sk"]["S"]: i for page in pages for i in page["Items"]}
+
+    before = items()
+    yield
+    for sk, item in items().items():
+        if sk not in before:
+            dynamodb.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
+        elif item != before[sk]:
+            dynamodb.put_item(TableName=table, Item=before[sk])
+    for sk in before.keys() - items().keys():
+        dynamodb.put_item(TableName=table, Item=before[sk])
+
+
+@contextmanager
+def saved_prod_job(aws):
+    """Put prod's Glue job definition and tags back as they were (a rollback here replaces them)."""
+    hook, name = GlueJobDefinitionHook(aws_conn_id="aws_default"), f"{JOB}-prod"
+    definition = hook.live_definition(name)
+    tags = aws("glue").get_tags(ResourceArn=hook.job_arn(name))["Tags"] if definition else {}
+    yield
+    if definition is None:
+        if hook.live_definition(name) is not None:
+            aws("glue").delete_job(JobName=name)
+    else:
+        hook.apply(name, definition, tags)
+
+
+@contextmanager
+def saved_table(glue, catalog):
+    """Delete prod's ``clean_sales`` table for the scenario; put it back, with its partitions, after."""
     saved = catalog.table(DB, DATASET)
     partitions = []
     if saved is not None:
         for page in glue.get_paginator("get_partitions").paginate(DatabaseName=DB, TableName=DATASET):
             partitions += [{k: p[k] for k in PARTITION_INPUT_KEYS if k in p} for p in page["Partitions"]]
         glue.delete_table(DatabaseName=DB, Name=DATASET)
-    for env in ("staging", "prod"):
-        holder = ledger.lock_holder(JOB, env)
-        if holder:
-            ledger.release(JOB, env, holder["owner"])
     yield
     if catalog.table(DB, DATASET) is not None:
         glue.delete_table(DatabaseName=DB, Name=DATASET)
