@@ -189,6 +189,10 @@ class AirflowApi:
             text = response.read().decode()
             return json.loads(text) if text.startswith(("{", "[")) else text
 
+    def parsed_dag(self, dag_id: str, timeout: float = 180) -> dict:
+        """The DAG (``GET /api/v2/dags/{dag_id}``), once the DAG processor has parsed it."""
+        return self.wait(f"{dag_id} to be parsed", lambda: self.call("GET", f"/api/v2/dags/{dag_id}"), timeout=timeout)
+
     def wait(self, what: str, check, timeout: float = 600, interval: float = 2):
         """Call ``check`` until it returns something truthy; return that. A 404, and a server too busy
         to answer within the request's timeout (or restarting), count as not yet."""

@@ -2,8 +2,9 @@
 catalog is pointed at a generation only once it has passed its checks (write-audit-publish).
 
 ``s3://bucket/curated/sales/_gen=20261125T093000-3f2a1c/`` is the generation ``20261125T093000-3f2a1c``
-of the dataset at ``s3://bucket/curated/sales/``: the DAG run's time and a digest of its id, so a
-retried task writes the same generation and a new run never writes where an older one did.
+of the dataset at ``s3://bucket/curated/sales/``: the DAG run's time and a digest of its id and
+clear number, so a retried task writes the same generation, and neither a new run nor a cleared
+one ever writes where an earlier one did (which may be what consumers read).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ PREFIX = "_gen="
 _GENERATION = re.compile(r"/_gen=(\d{8}T\d{6}-[0-9a-f]{6})/")
 
 
-def generation_id(run_ref: str, when: datetime) -> str:
-    """The generation a DAG run writes (``run_ref`` names the run; ``when`` is its ``run_after``)."""
-    digest = hashlib.sha256(run_ref.encode()).hexdigest()[:6]
+def generation_id(run_ref: str, when: datetime, clear_number: int = 0) -> str:
+    """The generation a DAG run writes (``run_ref`` names the run; ``when`` is its ``run_after``;
+    ``clear_number`` counts the times it was cleared)."""
+    digest = hashlib.sha256(f"{run_ref}#{clear_number}".encode()).hexdigest()[:6]
     return f"{when.astimezone(UTC):%Y%m%dT%H%M%S}-{digest}"
 
 

@@ -75,11 +75,13 @@ def server(emulator, tmp_path_factory):
 
 
 def login(server) -> tuple[Api, Api]:
-    """admin and reviewer, once the release DAG is parsed and unpaused."""
+    """admin and reviewer, once the DAGs are parsed (active on creation)."""
     passwords = server.passwords()
     admin, reviewer = Api(server.url, "admin", passwords["admin"]), Api(server.url, "reviewer", passwords["reviewer"])
-    admin.wait("the release DAG to be parsed", lambda: admin.call("GET", f"/api/v2/dags/{DAG}"))
-    admin.call("PATCH", f"/api/v2/dags/{DAG}", {"is_paused": False})
+    # Active on creation (is_paused_upon_creation=False), whatever the server's default: a release
+    # runs when triggered and revalidation on its schedule, with nobody unpausing anything.
+    for dag_id in (DAG, "rollback_glue_job", "revalidate_prod_datasets"):
+        assert admin.parsed_dag(dag_id)["is_paused"] is False, f"{dag_id} is paused on creation"
     return admin, reviewer
 
 

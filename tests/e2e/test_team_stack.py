@@ -78,13 +78,15 @@ def prod_script(aws) -> str | None:
 
 @pytest.fixture(scope="module")
 def users(team_stack) -> tuple[Api, Api]:
-    """admin and reviewer (compose's users and roles), once the release DAG is parsed and unpaused."""
+    """admin and reviewer (compose's users and roles), once the DAGs are parsed (active on creation)."""
     assert team_stack.users == {"admin": "admin", "reviewer": "user"}
     passwords = team_stack.passwords()
     admin = Api(team_stack.url, "admin", passwords["admin"])
     reviewer = Api(team_stack.url, "reviewer", passwords["reviewer"])
-    admin.wait("the release DAG to be parsed", lambda: admin.call("GET", f"/api/v2/dags/{DAG}"), timeout=180)
-    admin.call("PATCH", f"/api/v2/dags/{DAG}", {"is_paused": False})
+    # Active on creation (is_paused_upon_creation=False), whatever the server's default: a release
+    # runs when triggered and revalidation on its schedule, with nobody unpausing anything.
+    for dag_id in (DAG, "rollback_glue_job", "revalidate_prod_datasets"):
+        assert admin.parsed_dag(dag_id)["is_paused"] is False, f"{dag_id} is paused on creation"
     return admin, reviewer
 
 

@@ -25,11 +25,13 @@ from glue_cicd.hooks.glue_jobs import GlueJobDefinitionHook
 from glue_cicd.hooks.ledger import LedgerHook
 from glue_cicd.operators.base import XCOM_FAILURE
 from glue_cicd.operators.data_diff import DataDiffOperator
+from glue_cicd.operators.glue_run import glue_run
 from glue_cicd.operators.publish import PublishOperator
 from glue_cicd.operators.quality import QualityGateOperator
 from glue_cicd.operators.retention import CleanupGenerationsOperator
 from glue_cicd.operators.rollback import RollbackOperator
 from glue_cicd.publish import PARTITION_INPUT_KEYS, as_table_input, chunks
+from glue_cicd.spec import load_environments
 from support.context import context
 from support.dag_runs import changed_jobs_dir
 from support.glue_runs import wait_for_run
@@ -453,3 +455,28 @@ def test_the_output_of_a_stopped_run_is_never_audited_or_published(aws, catalog,
     with pytest.raises(AirflowFailException, match=f"nothing was published: run {run_id} of {name} ended STOPPED"):
         audit.execute(context())
     assert published(catalog) == {"2026-11-25": good}
+
+
+def test_a_glue_run_never_writes_into_a_generation_that_already_holds_data(aws, catalog, fresh, versions):
+    """A run task cleared on its own reuses its deploy task's generation, which may be published."""
+    good = release(aws, catalog, versions[0], sales({date(2026, 11, 25): 20}))
+    glue, name = aws("glue"), f"guarded-{uuid.uuid4().hex[:6]}"
+    aws("s3").put_object(Bucket=ARTIFACTS, Key=f"tests/{name}.py", Body=b"print('ran')\n")
+    glue.create_job(
+        Name=name, Role="arn:aws:iam::123456789012:role/glue-cicd-glue-shadow-role",
+        Command={"Name": "pythonshell", "ScriptLocation": f"s3://{ARTIFACTS}/tests/{name}.py"},
+    )  # fmt: skip
+    prod = load_environments()["prod"]
+    rerun = glue_run("shadow_run", prod, name, {"--output_path": generation_uri(BASE, good)})
+
+    with pytest.raises(
+        AirflowFailException, match=rf"--output_path .*_gen={good}/ already holds data.*nothing was run"
+    ):
+        rerun.execute(context())
+
+    assert glue.get_job_runs(JobName=name)["JobRuns"] == []
+    assert published(catalog) == {"2026-11-25": good}
+    fresh_generation = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    glue_run(
+        "shadow_run", prod, name, {"--output_path": generation_uri(BASE, fresh_generation)}
+    ).refuse_written_generations()

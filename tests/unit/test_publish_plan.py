@@ -28,11 +28,13 @@ def live(table_input: dict, version_id: str = "1") -> dict:
     return {**table_input, "DatabaseName": "db", "CreateTime": "2026-11-20", "VersionId": version_id}
 
 
-def test_a_generation_is_the_same_for_a_run_and_new_for_another():
+def test_a_generation_is_the_same_for_a_run_and_new_for_another_or_once_cleared():
     when = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
     first = generations.generation_id("release__x/manual__1", when)
-    assert first == generations.generation_id("release__x/manual__1", when)
+    assert first == generations.generation_id("release__x/manual__1", when)  # a retried task
     assert first != generations.generation_id("release__x/manual__2", when)
+    # A cleared run may have published its first generation: it writes a new one.
+    assert first != generations.generation_id("release__x/manual__1", when, clear_number=1)
     assert first.startswith("20261125T093000-")
     uri = generations.generation_uri(BASE, first)
     assert uri == f"{BASE}_gen={first}/"

@@ -91,10 +91,11 @@ class JobOperator(BaseOperator):
 
     @staticmethod
     def generation(context) -> str:
-        """The data generation this DAG run writes (the same on every retry)."""
+        """The data generation this DAG run writes: the same on every retry, a new one once cleared."""
         from glue_cicd.generations import generation_id
 
-        return generation_id(JobOperator.run_ref(context), context["dag_run"].run_after)
+        dag_run = context["dag_run"]
+        return generation_id(JobOperator.run_ref(context), dag_run.run_after, getattr(dag_run, "clear_number", 0) or 0)
 
     @staticmethod
     def run_ref(context) -> str:

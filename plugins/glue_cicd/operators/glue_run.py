@@ -11,7 +11,35 @@ from glue_cicd.spec import Environment
 
 
 class GlueRunOperator(GlueJobOperator):
-    """The provider's Glue job operator, deferring to :class:`~glue_cicd.triggers.QuietGlueJobCompleteTrigger`."""
+    """The provider's Glue job operator, deferring to :class:`~glue_cicd.triggers.QuietGlueJobCompleteTrigger`,
+    that never writes into a generation already holding data (see :meth:`refuse_written_generations`)."""
+
+    def execute(self, context):
+        self.refuse_written_generations()
+        return super().execute(context)
+
+    def refuse_written_generations(self) -> None:
+        """Refuse, before starting a run, if a generation its arguments write to holds objects.
+
+        An earlier attempt wrote them (a task cleared on its own reuses its deploy task's
+        generation), and they may be what was audited or what consumers now read. Clearing the
+        run from its deploy task gives it a new generation.
+        """
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from glue_cicd.generations import PREFIX
+
+        s3 = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name)
+        for argument, value in sorted((self.script_args or {}).items()):
+            if not (isinstance(value, str) and value.startswith("s3://") and f"/{PREFIX}" in value):
+                continue
+            bucket, key = S3Hook.parse_s3_url(value)
+            if s3.get_conn().list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1).get("KeyCount", 0):
+                raise AirflowFailException(
+                    f"{argument} {value} already holds data written by an earlier attempt; nothing was run. "
+                    "Clear the DAG run from its deploy task to write a new generation."
+                )
 
     def defer(self, *, trigger, **kwargs):
         from airflow.providers.amazon.aws.triggers.glue import GlueJobCompleteTrigger
