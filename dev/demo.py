@@ -16,7 +16,6 @@ Finally it prints what prod runs and which generation consumers read, per job.
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import subprocess
@@ -87,7 +86,10 @@ def broken_jobs_dir(workdir: Path) -> Path:
 def hooks(env: dict[str, str]):
     """The ledger and prod's catalog and artifact store, through the connection Airflow used."""
     os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = env["AIRFLOW_CONN_AWS_DEFAULT"]
-    logging.getLogger("airflow.providers.amazon.aws.utils.connection_wrapper").setLevel(logging.WARNING)
+    # Before Airflow is imported: its logging set-up reads the levels once (a logger's own level is reset).
+    os.environ.setdefault(
+        "AIRFLOW__LOGGING__NAMESPACE_LEVELS", "airflow.providers.amazon.aws.utils.connection_wrapper=WARNING"
+    )
     from glue_cicd.hooks.artifacts import ArtifactStoreHook
     from glue_cicd.hooks.catalog import CatalogHook
     from glue_cicd.hooks.ledger import LedgerHook
