@@ -434,17 +434,23 @@ def test_after_a_release_that_published_nothing_the_rollback_skips(aws, catalog,
     assert published(catalog) == {"2026-11-25": good}
 
 
+def python_shell_job(aws, prefix: str, script: bytes) -> str:
+    """A Glue Python shell job running ``script``; returns its name."""
+    name = f"{prefix}-{uuid.uuid4().hex[:6]}"
+    aws("s3").put_object(Bucket=ARTIFACTS, Key=f"tests/{name}.py", Body=script)
+    aws("glue").create_job(
+        Name=name, Role="arn:aws:iam::123456789012:role/glue-cicd-glue-shadow-role",
+        Command={"Name": "pythonshell", "ScriptLocation": f"s3://{ARTIFACTS}/tests/{name}.py"},
+    )  # fmt: skip
+    return name
+
+
 def test_the_output_of_a_stopped_run_is_never_audited_or_published(aws, catalog, fresh, versions):
     """A run STOPPED (or TIMEOUT) midway may leave a partial generation that passes its suite."""
     v1 = versions[0]
     good = release(aws, catalog, v1, sales({date(2026, 11, 25): 20}))
     partial = write_generation(aws, sales({date(2026, 11, 25): 5}))
-    glue, name = aws("glue"), f"stopped-{uuid.uuid4().hex[:6]}"
-    aws("s3").put_object(Bucket=ARTIFACTS, Key=f"tests/{name}.py", Body=b"import time\ntime.sleep(60)\n")
-    glue.create_job(
-        Name=name, Role="arn:aws:iam::123456789012:role/glue-cicd-glue-shadow-role",
-        Command={"Name": "pythonshell", "ScriptLocation": f"s3://{ARTIFACTS}/tests/{name}.py"},
-    )  # fmt: skip
+    glue, name = aws("glue"), python_shell_job(aws, "stopped", b"import time\ntime.sleep(60)\n")
     run_id = glue.start_job_run(JobName=name)["JobRunId"]
     glue.batch_stop_job_run(JobName=name, JobRunIds=[run_id])
     wait_for_run(glue, name, run_id, timeout=60)
@@ -460,12 +466,7 @@ def test_the_output_of_a_stopped_run_is_never_audited_or_published(aws, catalog,
 def test_a_glue_run_never_writes_into_a_generation_that_already_holds_data(aws, catalog, fresh, versions):
     """A run task cleared on its own reuses its deploy task's generation, which may be published."""
     good = release(aws, catalog, versions[0], sales({date(2026, 11, 25): 20}))
-    glue, name = aws("glue"), f"guarded-{uuid.uuid4().hex[:6]}"
-    aws("s3").put_object(Bucket=ARTIFACTS, Key=f"tests/{name}.py", Body=b"print('ran')\n")
-    glue.create_job(
-        Name=name, Role="arn:aws:iam::123456789012:role/glue-cicd-glue-shadow-role",
-        Command={"Name": "pythonshell", "ScriptLocation": f"s3://{ARTIFACTS}/tests/{name}.py"},
-    )  # fmt: skip
+    glue, name = aws("glue"), python_shell_job(aws, "guarded", b"print('ran')\n")
     prod = load_environments()["prod"]
     rerun = glue_run("shadow_run", prod, name, {"--output_path": generation_uri(BASE, good)})
 
