@@ -25,17 +25,15 @@ class GlueRunOperator(GlueJobOperator):
         generation), and they may be what was audited or what consumers now read. Clearing the
         run from its deploy task gives it a new generation.
         """
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
         from airflow.sdk.exceptions import AirflowFailException
 
-        from glue_cicd.generations import PREFIX
+        from glue_cicd.generations import generation_of
+        from glue_cicd.hooks.artifacts import ArtifactStoreHook
 
-        s3 = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name)
+        store = ArtifactStoreHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name)
         for argument, value in sorted((self.script_args or {}).items()):
-            if not (isinstance(value, str) and value.startswith("s3://") and f"/{PREFIX}" in value):
-                continue
-            bucket, key = S3Hook.parse_s3_url(value)
-            if s3.get_conn().list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1).get("KeyCount", 0):
+            writes_generation = isinstance(value, str) and value.startswith("s3://") and generation_of(value)
+            if writes_generation and store.has_objects(value):
                 raise AirflowFailException(
                     f"{argument} {value} already holds data written by an earlier attempt; nothing was run. "
                     "Clear the DAG run from its deploy task to write a new generation."
