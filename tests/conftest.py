@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 
 import pytest
 
@@ -16,6 +17,8 @@ from local_aws.bootstrap import client
 os.environ.setdefault("GLUE_CICD_ENVIRONMENTS_FILE", str(LOCAL_ENVIRONMENTS))
 
 REGION = "us-east-1"
+
+ALERTS_TOPIC = "arn:aws:sns:us-east-1:123456789012:glue-cicd-alerts"
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +47,24 @@ def _no_real_aws():
     """Tests never reach real AWS, whatever credentials the machine holds."""
     for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         os.environ.pop(name, None)
+
+
+@pytest.fixture
+def alerts(aws):
+    """An SQS queue subscribed to the alerts topic; returns a reader of the alert messages."""
+    sqs = aws("sqs")
+    url = sqs.create_queue(QueueName=f"alerts-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    subscription = aws("sns").subscribe(TopicArn=ALERTS_TOPIC, Protocol="sqs", Endpoint=arn)["SubscriptionArn"]
+
+    def read() -> list[dict]:
+        messages = []
+        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages"):
+            messages += [json.loads(m["Body"]) for m in batch]
+            for m in batch:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        return messages
+
+    yield read
+    aws("sns").unsubscribe(SubscriptionArn=subscription)
+    sqs.delete_queue(QueueUrl=url)

@@ -100,6 +100,27 @@ def run_arguments(spec: JobSpec, env: Environment, generation: str, *, shadow: b
     return arguments
 
 
+def scheduled_run_arguments(spec: JobSpec, env: Environment, generation: str, date: str | None) -> dict[str, str]:
+    """The arguments of a run of the live job (``run__<job>``): its outputs sent to ``generation``.
+
+    A job with a ``run.date_argument`` gets ``date`` (``YYYY-MM-DD``) there and processes that date
+    alone, whatever its bookmarks say (a backfill re-runs dates already processed). Other jobs
+    keep their own bookmark setting, so a bookmarked job reads only what is new since its last run.
+    """
+    arguments = run_arguments(spec, env, generation)
+    if spec.run.date_argument is None:
+        default = spec.default_arguments.get("--job-bookmark-option")
+        if default is None:
+            del arguments["--job-bookmark-option"]
+        else:
+            arguments["--job-bookmark-option"] = default
+    else:
+        if not date:
+            raise ValueError(f"{spec.name} processes one date (--{spec.run.date_argument}): a run needs its date")
+        arguments[f"--{spec.run.date_argument}"] = date
+    return arguments
+
+
 def tags_for(env: Environment, artifact: Artifact) -> dict[str, str]:
     tags = {"Version": artifact.version, "Environment": env.name, "ArtifactSha256": artifact.sha256}
     if artifact.git_sha:

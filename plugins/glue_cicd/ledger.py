@@ -8,6 +8,9 @@ Items, all under ``pk = JOB#<job>``:
 - ``sk = DEPLOY#<env>#<time>#<id>``: each deployment's full job definition and artifact, and the
   publish manifest of each dataset it published (``data``), so a rollback restores code and data;
   ``outcome`` is ``deployed``, then ``verified`` or ``failed``.
+- ``sk = RUN#<env>#<time>#<id>``: each publish of a run of the live release (``run__<job>``):
+  its generation, the publish manifests (``data``) and the release it ran (``release``: that
+  deployment's ``sk``), so rolling the release back undoes what its runs published too.
 - ``sk = LOCK#<env>``: the environment lock (owner = DAG run, expiry), taken by conditional write.
 """
 

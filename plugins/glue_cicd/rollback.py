@@ -49,6 +49,14 @@ def choose_target(
     raise RollbackError(f"{job} has no earlier release in {env} than {avoid}: there is nothing to roll back to")
 
 
+def runs_to_undo(runs: list[dict[str, Any]], target: Deployment) -> list[dict[str, Any]]:
+    """The run publishes a rollback to ``target`` undoes: those after it by other releases' runs.
+
+    The target's own runs stay: they are what its code published since it went live.
+    """
+    return [r for r in runs if r["at"] > target.at and r["release"] != target.sk and r["outcome"] == "published"]
+
+
 def restore_data(
     artifacts: ArtifactStoreHook,
     catalog: CatalogHook,
@@ -116,8 +124,9 @@ def restore(
     environment lock (re-entrant for ``owner``).
 
     Data comes first, with ``catalog``: after a failed release, the publishes of ``failed_data``
-    (dataset -> manifest URI) are undone; on request, the publishes recorded after the target are
-    undone and the target's own are re-applied.
+    (dataset -> manifest URI) are undone; on request, the publishes recorded after the target
+    (releases, and the runs of releases other than the target) are undone and the target's own
+    are re-applied.
     """
     data_lines: list[str] = []
     if catalog is not None and failed_version is not None and failed_data:
@@ -146,14 +155,19 @@ def restore(
         ledger.acquire(job, env.name, owner)
     except (BuildError, LedgerError) as exc:
         raise RollbackError(f"cannot restore {job} {target.version} in {env.name}: {exc}") from exc
+    undone_runs: list[dict[str, Any]] = []
     if catalog is not None and failed_version is None:
-        after = [d for d in deployments if d.at > target.at and d.data and d.kind != "rollback"]
+        after = [(d.at, d.data) for d in deployments if d.at > target.at and d.data and d.kind != "rollback"]
+        undone_runs = runs_to_undo(ledger.runs(job, env.name), target)
+        after += [(run["at"], run["data"]) for run in undone_runs]
         later: dict[str, list[str]] = {}
-        for deployment in reversed(after):
-            for dataset, uri in deployment.data.items():
+        for _, data in sorted(after, key=lambda item: item[0], reverse=True):
+            for dataset, uri in data.items():
                 later.setdefault(dataset, []).append(uri)
         if later or target.data:
             data_lines = restore_data(artifacts, catalog, later=later, target=target.data)
+        for run in undone_runs:
+            ledger.set_run_outcome(run, "rolled_back")
     data = f"; data: {', '.join(data_lines)}" if data_lines else ""
     name = env.glue_job_name(job)
     if glue.live_definition(name) == target.definition:

@@ -54,6 +54,7 @@ RESERVED_ARGUMENTS = {
     "--TempDir": "set from the environment's artifact bucket",
     "--release_version": "set to the release's version at deploy time",
 }
+CRON_PRESETS = ("@hourly", "@daily", "@weekly", "@monthly", "@yearly")
 BOOKMARK_OPTIONS = ("job-bookmark-enable", "job-bookmark-disable", "job-bookmark-pause")
 PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!-]+$")
 
@@ -188,6 +189,9 @@ class EnvironmentsConfig(_Model):
         _shaped(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+", "an SNS topic ARN: arn:aws:sns:<region>:<account>:<name>"),
     ]
     revalidation_schedule: str = "@daily"
+    # The run DAGs (run__<job>) start on their schedule as soon as they are parsed; true leaves
+    # them paused until someone unpauses them (local servers, where prod holds no release yet).
+    run_dags_paused_upon_creation: bool = False
     approval_notifications: ApprovalNotifications = ApprovalNotifications()
 
     @field_validator("environments")
@@ -333,6 +337,40 @@ class Datasets(_Model):
         return self
 
 
+def _cron(value: str) -> str:
+    from croniter import croniter
+
+    if value in CRON_PRESETS:
+        return value
+    if not croniter.is_valid(value):
+        presets = ", ".join(CRON_PRESETS)
+        raise ValueError(f"must be a cron expression (minute hour day month weekday) or one of {presets}")
+    return value
+
+
+class RunSettings(_Model):
+    """When the live prod job runs (``run__<job>``): on a schedule, after its upstream jobs publish, or both.
+
+    ``date_argument`` makes it a job that processes one date: each run gets ``--<date_argument>
+    YYYY-MM-DD``, the start of its data interval, so a date range is backfilled with Airflow's
+    backfill, one audited generation per date.
+    """
+
+    schedule: Annotated[str, AfterValidator(_cron)] | None = None
+    after_upstream: bool = True
+    date_argument: (
+        Annotated[str, _shaped(r"[A-Za-z][A-Za-z0-9_]*", "letters, digits and _ without the leading --")] | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _dates_need_a_schedule(self) -> RunSettings:
+        if self.date_argument is not None and self.schedule is None:
+            raise ValueError("date_argument needs a schedule: each run's date is the start of its schedule's interval")
+        if self.date_argument is not None and f"--{self.date_argument}" in RESERVED_ARGUMENTS:
+            raise ValueError(f"--{self.date_argument} is reserved: {RESERVED_ARGUMENTS[f'--{self.date_argument}']}")
+        return self
+
+
 def _argument_name(value: str) -> str:
     if not value.startswith("--"):
         raise ValueError("argument names start with '--'")
@@ -366,6 +404,7 @@ class JobSpec(_Model):
     ] = {}
     extra_python_modules: list[Annotated[str, AfterValidator(_pinned)]] = []
     datasets: Datasets
+    run: RunSettings = RunSettings()
     tags: dict[str, str] = {}
     _folder: Path = PrivateAttr(default=Path())
 
@@ -391,6 +430,26 @@ class JobSpec(_Model):
         if clash:
             raise ValueError(f"dataset argument {', '.join(clash)} is also set in default_arguments")
         return value
+
+    @model_validator(mode="after")
+    def _date_argument_is_new(self) -> JobSpec:
+        name = self.run.date_argument
+        if name is None:
+            return self
+        taken = {d.argument for d in (*self.datasets.inputs, *self.datasets.outputs)}
+        if name in taken or f"--{name}" in self.default_arguments:
+            raise ValueError(f"run.date_argument --{name} is already a dataset argument or in default_arguments")
+        if self.run.after_upstream and any(d.from_ for d in self.datasets.inputs):
+            raise ValueError(
+                "run.after_upstream: a job with a date_argument runs on its schedule only (a run started by an "
+                "upstream publish has no date interval); set after_upstream: false"
+            )
+        return self
+
+    @property
+    def upstream(self) -> list[str]:
+        """The ``<job>.<output>`` datasets whose publish starts a run (empty: schedule only)."""
+        return [d.from_ for d in self.datasets.inputs if d.from_] if self.run.after_upstream else []
 
     @property
     def folder(self) -> Path:

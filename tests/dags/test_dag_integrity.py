@@ -94,7 +94,41 @@ def test_trigger_forms_can_be_submitted_with_their_defaults(dag_bag):
 
 def test_release_rollback_and_revalidation_dags_are_active_when_created(dag_bag):
     for dag_id, dag in dag_bag.dags.items():
-        assert dag.is_paused_upon_creation is False, dag_id
+        # The tests' environments file (the emulator's) leaves the scheduled run DAGs paused.
+        assert dag.is_paused_upon_creation is dag_id.startswith("run__"), dag_id
+
+
+def test_every_job_has_a_run_dag_scheduled_as_its_spec_says(dag_bag):
+    from airflow.sdk import CronDataIntervalTimetable
+
+    jobs = sorted(p.parent.name for p in (PROJECT_DIR / "glue_jobs").glob("*/job.yaml"))
+    assert {f"run__{job}" for job in jobs} <= set(dag_bag.dag_ids)
+    # Date jobs get a data interval (the cron's), so a backfill's runs are one date each.
+    spend = dag_bag.dags["run__customer_daily_spend"].timetable
+    assert isinstance(spend, CronDataIntervalTimetable)
+    assert spend.expression == "0 4 * * *"
+    summary = dag_bag.dags["run__daily_sales_summary"].timetable
+    assert type(summary).__name__ == "AssetTriggeredTimetable"
+    assert [a.name for a in summary.asset_condition.objects] == ["process_sales_data.clean_sales"]
+    assert isinstance(dag_bag.dags["run__process_sales_data"].timetable, CronDataIntervalTimetable)
+
+
+def test_run_dag_wiring(dag_bag):
+    dag = dag_bag.dags["run__process_sales_data"]
+    order = ["prepare", "run", "audit", "wait_for_lock", "publish", "verify"]
+    for upstream, downstream in zip(order, order[1:], strict=False):
+        assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
+    assert dag.max_active_runs == 1  # a scheduled run waits for the one before it
+    assert dag.get_task("run").deferrable
+    assert dag.get_task("run").retries == 0
+    assert dag.get_task("run").job_name == "process_sales_data-prod"
+    on_failure = dag.get_task("on_failure")
+    assert on_failure.trigger_rule == "one_failed"
+    assert set(order) <= on_failure.upstream_task_ids
+    assert dag.get_task("release_locks").is_teardown
+    # Only a verified publish tells downstream runs and the revalidation that the data changed.
+    assert [o.name for o in dag.get_task("verify").outlets] == ["process_sales_data.clean_sales"]
+    assert not [t for t in dag.tasks if t.task_id != "verify" and t.outlets]
 
 
 @pytest.mark.parametrize("dag_file", DAG_FILES, ids=lambda p: p.name)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
@@ -12,8 +11,6 @@ import pytest
 
 from dev.local_airflow import airflow_env, migrate
 from glue_cicd.hooks.ledger import LedgerHook
-
-TOPIC = "arn:aws:sns:us-east-1:123456789012:glue-cicd-alerts"
 
 
 @pytest.fixture(scope="session")
@@ -41,27 +38,6 @@ def aws_env(monkeypatch, emulator):
         "AWS_DEFAULT_REGION": "us-east-1",
     }.items():
         monkeypatch.setenv(name, value)
-
-
-@pytest.fixture
-def alerts(aws):
-    """An SQS queue subscribed to the alerts topic; returns a reader of the alert messages."""
-    sqs = aws("sqs")
-    url = sqs.create_queue(QueueName=f"alerts-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    subscription = aws("sns").subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=arn)["SubscriptionArn"]
-
-    def read() -> list[dict]:
-        messages = []
-        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages"):
-            messages += [json.loads(m["Body"]) for m in batch]
-            for m in batch:
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-        return messages
-
-    yield read
-    aws("sns").unsubscribe(SubscriptionArn=subscription)
-    sqs.delete_queue(QueueUrl=url)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from glue_cicd.build import Artifact
 from glue_cicd.job_tests import job_tests_key, parse_junit
 from glue_cicd.ledger import Deployment
 from glue_cicd.notifications import approval_waiting_text
-from glue_cicd.rollback import RollbackError, choose_target
+from glue_cicd.rollback import RollbackError, choose_target, runs_to_undo
 from glue_cicd.spec import load_environments, load_jobs
 from local_aws.executor import _error_message
 
@@ -142,6 +142,32 @@ def test_rollback_targets():
         choose_target([], job="job", env="prod", version=None, failed_version=None)
     with pytest.raises(RollbackError, match="no earlier release in prod than v1"):
         choose_target([deployment("v1")], job="job", env="prod", version=None, failed_version=None)
+
+
+def test_a_scheduled_run_keeps_its_bookmarks_and_a_date_job_gets_its_date_alone(project):
+    environments, specs = project
+    prod = environments["prod"]
+    sales = deploy.scheduled_run_arguments(specs["process_sales_data"], prod, "g1", None)
+    assert sales == {"--output_path": "s3://glue-cicd-data-prod-123456789012/curated/sales/_gen=g1/"}
+    spend = deploy.scheduled_run_arguments(specs["customer_daily_spend"], prod, "g2", "2026-11-20")
+    assert spend == {
+        "--output_path": "s3://glue-cicd-data-prod-123456789012/marts/customer_daily_spend/_gen=g2/",
+        "--processed_date": "2026-11-20",
+        "--job-bookmark-option": "job-bookmark-disable",  # a backfill re-runs dates already processed
+    }
+    with pytest.raises(ValueError, match=r"processes one date \(--processed_date\): a run needs its date"):
+        deploy.scheduled_run_arguments(specs["customer_daily_spend"], prod, "g3", None)
+
+
+def test_a_rollback_undoes_the_runs_of_later_releases_and_keeps_the_targets_own():
+    target = Deployment("job", "prod", "v1", "sha", "s3://b/job/v1/job.py", {}, "verified", "2026-11-02", "r", "D1")
+
+    def run(at: str, release: str, outcome: str = "published") -> dict:
+        return {"at": at, "release": release, "outcome": outcome, "generation": at}
+
+    runs = [run("2026-11-01", "D0"), run("2026-11-03", "D1"), run("2026-11-05", "D2"),
+            run("2026-11-06", "D2", "withdrawn"), run("2026-11-07", "D2")]  # fmt: skip
+    assert [r["at"] for r in runs_to_undo(runs, target)] == ["2026-11-05", "2026-11-07"]
 
 
 def test_evidence_shows_what_a_reviewer_needs():

@@ -125,7 +125,7 @@ def test_good_spec_loads(jobs_dir, environments, expectations):
 
 JOB_FIELDS = (
     "name, description, owners, glue_version, worker_type, number_of_workers, timeout_minutes, max_retries, "
-    "max_concurrent_runs, default_arguments, extra_python_modules, datasets, tags"
+    "max_concurrent_runs, default_arguments, extra_python_modules, datasets, run, tags"
 )
 ARGUMENT_PLACEHOLDERS = "{data_bucket}, {artifact_bucket}, {environment}, {job}"
 # (id, job.yaml content, the error's problems). Environments are checked in file order: prod, then staging.
@@ -585,7 +585,8 @@ BAD_ENVIRONMENTS = [
         environments_with(ledger="x"),
         [
             "field 'ledger': unknown field; did you mean 'ledger_table'? "
-            "allowed: environments, ledger_table, alerts_topic_arn, revalidation_schedule, approval_notifications"
+            "allowed: environments, ledger_table, alerts_topic_arn, revalidation_schedule, "
+            "run_dags_paused_upon_creation, approval_notifications"
         ],
     ),
     (
@@ -639,8 +640,10 @@ def test_the_default_environments_are_strict_and_the_emulators_differ_only_in_re
         assert env.require_recorded_approval is True, env.name
         assert env.glue_poll_seconds == strict["glue_poll_seconds"].default, env.name
     assert local["prod"].require_recorded_approval is False
+    assert default.run_dags_paused_upon_creation is False  # scheduled runs start once deployed
     relaxed = {"require_recorded_approval", "glue_poll_seconds"}
-    assert local.model_dump(exclude={"environments"}) == default.model_dump(exclude={"environments"})
+    top = {"environments", "run_dags_paused_upon_creation"}
+    assert local.model_dump(exclude=top) == default.model_dump(exclude=top)
     for name, env in default.environments.items():
         assert local[name].model_dump(exclude=relaxed) == env.model_dump(exclude=relaxed), name
 
@@ -675,3 +678,73 @@ def test_environments_publish_through_their_own_catalog(tmp_path, changes, expec
     path.write_text(yaml.safe_dump(environments_with(**changes)))
     with pytest.raises(SpecError, match=expected):
         load_environments(path)
+
+
+READ_UPSTREAM = {"name": "clean", "argument": "input_table", "from": "sales.clean_sales"}
+SPEND = {**CLEAN, "name": "spend", "suite": "daily_sales", "path": "s3://{data_bucket}/marts/spend/"}
+
+
+@pytest.mark.parametrize(
+    ("run", "problem"),
+    [
+        (
+            {"schedule": "0 25 * * *"},
+            "field 'run.schedule': must be a cron expression (minute hour day month weekday) "
+            "or one of @hourly, @daily, @weekly, @monthly, @yearly (got '0 25 * * *')",
+        ),
+        (
+            {"date_argument": "day"},
+            "field 'run': date_argument needs a schedule: each run's date is the start of its schedule's interval",
+        ),
+        (
+            {"schedule": "@daily", "date_argument": "--day"},
+            "field 'run.date_argument': must be letters, digits and _ without the leading -- (got '--day')",
+        ),
+        ({"schedule": "@daily", "date_argument": "JOB_NAME"}, "field 'run': --JOB_NAME is reserved: set by Glue"),
+        (
+            {"schedule": "@daily", "date_argument": "input_table"},
+            "run.date_argument --input_table is already a dataset argument or in default_arguments",
+        ),
+        (
+            {"schedule": "@daily", "date_argument": "day"},
+            "run.after_upstream: a job with a date_argument runs on its "
+            "schedule only (a run started by an upstream publish has no date interval); set after_upstream: false",
+        ),
+        ({"every": "day"}, "field 'run.every': unknown field; allowed: schedule, after_upstream, date_argument"),
+    ],
+    ids=["bad cron", "date without schedule", "dashes", "reserved", "taken", "date after upstream", "unknown key"],
+)
+def test_bad_run_settings(jobs_dir, environments, expectations, run, problem):
+    write_job(jobs_dir, "sales", job())
+    path = write_job(jobs_dir, "spend", job("spend", run=run, datasets=datasets([READ_UPSTREAM], [SPEND])))
+
+    specs, errors = load_jobs(jobs_dir, environments, expectations)
+
+    assert "spend" not in specs
+    [reported] = errors[path].problems
+    assert problem in reported
+
+
+def test_run_settings(jobs_dir, environments, expectations):
+    write_job(jobs_dir, "sales", job(run={"schedule": "0 2 * * *"}))
+    write_job(jobs_dir, "spend", job("spend", datasets=datasets([READ_UPSTREAM], [SPEND])))
+    dated = {"schedule": "@daily", "after_upstream": False, "date_argument": "day"}
+    write_job(
+        jobs_dir,
+        "daily",
+        job(
+            "daily",
+            run=dated,
+            datasets=datasets([READ_UPSTREAM], [{**SPEND, "name": "d", "path": "s3://{data_bucket}/marts/d/"}]),
+        ),
+    )
+
+    specs, errors = load_jobs(jobs_dir, environments, expectations)
+
+    assert not errors
+    assert specs["sales"].run.schedule == "0 2 * * *"
+    assert specs["sales"].upstream == []
+    assert specs["spend"].run.schedule is None
+    assert specs["spend"].upstream == ["sales.clean_sales"]
+    assert specs["daily"].upstream == []
+    assert specs["daily"].run.date_argument == "day"

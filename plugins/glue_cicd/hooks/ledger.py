@@ -102,6 +102,44 @@ class LedgerHook(AwsBaseHook):
         self.record(job, kind, run_id=run_id, who=who, environment=environment, version=version, data=data or {})
         return Deployment.from_item(item)
 
+    def record_run(
+        self, *, job: str, environment: str, release: Deployment, generation: str, data: dict[str, str], run_id: str
+    ) -> dict[str, Any]:
+        """Record that a run of the live ``release`` published ``generation`` (``data``: dataset ->
+        publish manifest URI); a rollback of that release undoes it."""
+        at = timestamp()
+        item = {
+            "pk": f"JOB#{job}",
+            "sk": f"RUN#{environment}#{at}#{uuid.uuid4().hex[:8]}",
+            "job": job,
+            "environment": environment,
+            "release": release.sk,
+            "version": release.version,
+            "generation": generation,
+            "data": json.dumps(data, sort_keys=True),
+            "outcome": "published",
+            "at": at,
+            "run_id": run_id,
+        }
+        self.conn.put_item(TableName=self.table, Item=marshal(item))
+        self.record(job, "run", run_id=run_id, environment=environment, version=release.version,
+                    generation=generation, data=data)  # fmt: skip
+        return {**item, "data": data}
+
+    def runs(self, job: str, environment: str) -> list[dict[str, Any]]:
+        """The publishes of runs of the job in ``environment`` (``data`` decoded), oldest first."""
+        items = self._query(job, f"RUN#{environment}#")
+        return [{**item, "data": json.loads(item["data"])} for item in items]
+
+    def set_run_outcome(self, run: dict[str, Any], outcome: str) -> None:
+        """Mark a run's publish ``withdrawn`` (undone after a failed check) or ``rolled_back``."""
+        self.conn.update_item(
+            TableName=self.table,
+            Key=marshal({"pk": f"JOB#{run['job']}", "sk": run["sk"]}),
+            UpdateExpression="SET outcome = :o",
+            ExpressionAttributeValues=marshal({":o": outcome}),
+        )
+
     def set_data(self, deployment: Deployment, data: dict[str, str]) -> None:
         """Record the publish manifests of the datasets a deployment published after it was recorded."""
         self.conn.update_item(

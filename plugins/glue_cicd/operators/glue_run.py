@@ -39,6 +39,23 @@ class GlueRunOperator(GlueJobOperator):
                     "Clear the DAG run from its deploy task to write a new generation."
                 )
 
+    def execute_complete(self, context, event=None):
+        """The run id of a SUCCEEDED run; otherwise fail, recording the run's end state and error."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from glue_cicd.operators.base import XCOM_FAILURE
+
+        if (event or {}).get("status") == "success":
+            return super().execute_complete(context, event)
+        run_id = (event or {}).get("run_id") or getattr(self, "_job_run_id", None)
+        state, error = "in error", (event or {}).get("message", "")
+        if run_id:
+            run = self.hook.conn.get_job_run(JobName=self.job_name, RunId=run_id)["JobRun"]
+            state, error = run["JobRunState"], run.get("ErrorMessage", error)
+        reason = f"Glue run {run_id} of {self.job_name} ended {state}" + (f": {error}" if error else "")
+        context["ti"].xcom_push(key=XCOM_FAILURE, value=reason)
+        raise AirflowFailException(reason)
+
     def defer(self, *, trigger, **kwargs):
         from airflow.providers.amazon.aws.triggers.glue import GlueJobCompleteTrigger
 

@@ -27,6 +27,8 @@ class QualityGateOperator(JobOperator):
     :param glue_job: the audit: the Glue job whose run wrote the generation.
     :param run_id: the audit: that run (``run_staging.output``); a generation is audited only if
         its run SUCCEEDED, never the partial output of a STOPPED, TIMEOUT or FAILED one.
+    :param verifies_release: a passed post-publish check in prod marks the live release verified
+        (False for the check after a run's publish).
     :return: one result per dataset (suite, counts, ``result_uri``).
     """
 
@@ -43,6 +45,7 @@ class QualityGateOperator(JobOperator):
         through_catalog: bool = False,
         glue_job: str | None = None,
         run_id: Any = None,
+        verifies_release: bool = True,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -53,6 +56,7 @@ class QualityGateOperator(JobOperator):
         self.through_catalog = through_catalog
         self.glue_job = glue_job
         self.run_id = run_id
+        self.verifies_release = verifies_release
 
     def perform(self, context) -> list[dict[str, Any]]:
         from glue_cicd.errors import Refusal
@@ -102,7 +106,7 @@ class QualityGateOperator(JobOperator):
         if problems:
             unpublished = "" if self.through_catalog else "; nothing was published"
             raise Refusal(f"{step} failed in {env.name}{unpublished}: " + "; ".join(problems))
-        if env.name == "prod" and self.through_catalog:
+        if env.name == "prod" and self.through_catalog and self.verifies_release:
             live = ledger.live(self.job, "prod")
             if live is not None and live.version == artifact.version:
                 ledger.set_outcome(live, "verified")

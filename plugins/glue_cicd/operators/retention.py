@@ -12,7 +12,7 @@ class CleanupGenerationsOperator(JobOperator):
     """Delete the job's expired generations in every environment, logging each one.
 
     A generation stays if the catalog points at it, if one of the last ``retention.keep_releases``
-    deployments with data published it (a rollback target), or if it is younger than
+    deployments with data published it (a rollback target) or a run of one of them did, or if it is younger than
     ``retention.keep_days`` (a failed shadow run a reviewer may still inspect). Shadow runs' side
     outputs and temporary files (generation prefixes under the job's other data-bucket
     arguments and ``_glue_temp/``) are never published: they go by age alone.
@@ -36,9 +36,12 @@ class CleanupGenerationsOperator(JobOperator):
         deleted: dict[str, list[str]] = {}
         for env in environments.environments.values():
             store, catalog = self.store(env), self.catalog(env)
-            recent = [d for d in ledger.deployments(self.job, env.name) if d.data][-env.retention.keep_releases :]
+            deployments = ledger.deployments(self.job, env.name)
+            recent = [d for d in deployments if d.data][-env.retention.keep_releases :]
+            releases = {d.sk for d in deployments[-env.retention.keep_releases :]} | {d.sk for d in recent}
+            runs = {r["generation"] for r in ledger.runs(self.job, env.name) if r["release"] in releases}
             for output in specs[self.job].datasets.outputs:
-                keep = {self.generation(context)}
+                keep = {self.generation(context), *runs}
                 for deployment in recent:
                     if output.name in deployment.data:
                         keep.add(store.get_json(deployment.data[output.name])["generation"])
