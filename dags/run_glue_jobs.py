@@ -98,7 +98,12 @@ for job, spec in specs.items():
             outlets=output_assets(spec, prod),
         )
         on_failure = RunFailedOperator(
-            task_id="on_failure", job=job, generation=generation, trigger_rule=TriggerRule.ONE_FAILED, retries=0
+            task_id="on_failure",
+            job=job,
+            generation=generation,
+            date=prepare.output["date"],
+            trigger_rule=TriggerRule.ONE_FAILED,
+            retries=0,
         )
         release_locks = ReleaseLocksOperator(task_id="release_locks", job=job).as_teardown()
 

@@ -52,8 +52,10 @@ def migrate(env: dict[str, str]) -> None:
     subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, stdin=subprocess.DEVNULL)
 
 
-def dags_test_command(dag_id: str, *, mark_success: str | None = None, conf: dict | None = None) -> list[str]:
-    command = [AIRFLOW, "dags", "test", dag_id]
+def dags_test_command(
+    dag_id: str, *, mark_success: str | None = None, conf: dict | None = None, logical_date: str | None = None
+) -> list[str]:
+    command = [AIRFLOW, "dags", "test", dag_id, *([logical_date] if logical_date else [])]
     if mark_success:
         command += ["--mark-success-pattern", mark_success]
     if conf:

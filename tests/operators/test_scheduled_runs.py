@@ -277,3 +277,24 @@ def test_a_failed_glue_run_records_its_end_state_and_error_for_the_alert(aws):
         task.execute_complete(ctx, {"status": "error", "message": "AWS Glue job failed.", "run_id": run_id})
     assert "input is corrupt" in ctx["ti"].xcom[XCOM_FAILURE]
     assert task.execute_complete(ctx, {"status": "success", "run_id": run_id}) == run_id
+
+
+def test_a_run_glue_refuses_for_concurrency_waits_in_the_triggerer_and_starts_again(aws):
+    from airflow.sdk.exceptions import TaskDeferred
+
+    glue, name = aws("glue"), python_shell_job(aws, "busy", b"import time\ntime.sleep(60)\n")
+    first = glue.start_job_run(JobName=name)["JobRunId"]  # MaxConcurrentRuns 1: the job is busy
+    task = glue_run("run", load_environments()["prod"], name, {})
+
+    with pytest.raises(TaskDeferred) as waiting:
+        task.execute(context())
+
+    assert waiting.value.method_name == "start_again"
+    assert type(waiting.value.trigger).__name__ == "TimeDeltaTrigger"
+    assert [r["Id"] for r in glue.get_job_runs(JobName=name)["JobRuns"]] == [first]  # nothing started
+    glue.batch_stop_job_run(JobName=name, JobRunIds=[first])
+    wait_for_run(glue, name, first)
+    with pytest.raises(TaskDeferred) as started:
+        task.start_again(context())
+    assert started.value.method_name == "execute_complete"
+    assert len(glue.get_job_runs(JobName=name)["JobRuns"]) == 2

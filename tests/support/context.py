@@ -11,8 +11,9 @@ class TaskInstance:
     """The part of Airflow's task instance the operators use: XComs, one store for the whole run
     (a context shared by several tasks sees what each pushed under a key, the latest push wins)."""
 
-    def __init__(self):
+    def __init__(self, dag_id: str = "operator_tests", run_id: str = "manual__test", task_id: str = "task"):
         self.xcom: dict[str, object] = {}
+        self.dag_id, self.run_id, self.task_id, self.map_index, self.try_number = dag_id, run_id, task_id, -1, 1
 
     def xcom_push(self, key: str, value) -> None:
         self.xcom[key] = value
@@ -27,6 +28,6 @@ def context(user: str = "alice", **params) -> dict:
         "dag": SimpleNamespace(dag_id="operator_tests"),
         "run_id": run_id,
         "dag_run": SimpleNamespace(triggering_user_name=user, run_after=datetime.now(UTC)),
-        "ti": TaskInstance(),
+        "ti": TaskInstance(run_id=run_id),
         "params": params,
     }

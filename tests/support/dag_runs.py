@@ -18,19 +18,29 @@ HITL = Path(__file__).with_name("answer_hitl.py")
 
 
 def dags_test(
-    airflow, dag_id: str, *, mark: str | None = None, conf=None, env=None, unset=(), answer=None, timeout=900
+    airflow,
+    dag_id: str,
+    *,
+    mark: str | None = None,
+    conf=None,
+    env=None,
+    unset=(),
+    answer=None,
+    timeout=900,
+    logical_date: str | None = None,
 ):
     """Run ``airflow dags test``; optionally answer its ``approval`` task from a second process.
 
     :param env: variables to set for the run; ``unset``: variables to remove.
     :param answer: ``(user, choice)`` to record on the waiting approval, as the API server would.
+    :param logical_date: the run's logical date (its data interval is the timetable's for that date).
     :return: the run's state, each task's state, and the command's output.
     """
     log = airflow.logs / f"{dag_id}-{len(list(airflow.logs.iterdir()))}.log"
     run_env = {k: v for k, v in dict(airflow.env, **(env or {})).items() if k not in unset}
     with log.open("w") as out:
         run = subprocess.Popen(
-            dags_test_command(dag_id, mark_success=mark, conf=conf),
+            dags_test_command(dag_id, mark_success=mark, conf=conf, logical_date=logical_date),
             env=run_env,
             stdout=out,
             stderr=subprocess.STDOUT,

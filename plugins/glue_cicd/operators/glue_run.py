@@ -15,8 +15,31 @@ class GlueRunOperator(GlueJobOperator):
     that never writes into a generation already holding data (see :meth:`refuse_written_generations`)."""
 
     def execute(self, context):
+        from botocore.exceptions import ClientError
+
         self.refuse_written_generations()
-        return super().execute(context)
+        try:
+            return super().execute(context)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConcurrentRunsExceededException":
+                raise
+            self.start_later(exc)
+
+    def start_later(self, exc) -> None:
+        """Glue refused the run (the job runs as often as its MaxConcurrentRuns allows): wait in the
+        triggerer, then try again. Nothing was started, so nothing was written."""
+        from datetime import timedelta
+
+        from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
+
+        # Not less than 30 s: a deferred task resumed within a scheduler loop of parking is failed by
+        # the executor's late report of the parked attempt (Airflow 3.3.2).
+        delay = timedelta(seconds=max(30, 4 * self.waiter_delay))
+        self.log.info("%s: %s; starting it again in %s", self.job_name, exc.response["Error"]["Message"], delay)
+        self.defer(trigger=TimeDeltaTrigger(delay), method_name="start_again")
+
+    def start_again(self, context, event=None):
+        return self.execute(context)
 
     def refuse_written_generations(self) -> None:
         """Refuse, before starting a run, if a generation its arguments write to holds objects.

@@ -161,10 +161,14 @@ class RunFailedOperator(PublishOperator):
     failed expectations of an audit) and whether consumers ever saw the run's data.
 
     :param generation: the generation the run wrote (``prepare.output["generation"]``).
+    :param date: the date a date job's run processed (``prepare.output["date"]``).
     """
 
-    def __init__(self, *, job: str, generation: Any, **kwargs):
+    template_fields: Sequence[str] = (*PublishOperator.template_fields, "date")
+
+    def __init__(self, *, job: str, generation: Any, date: Any = None, **kwargs):
         super().__init__(job=job, environment="prod", generation=generation, artifact=None, **kwargs)
+        self.date = date
 
     def perform(self, context) -> None:
         from airflow.providers.amazon.aws.hooks.sns import SnsHook
@@ -181,14 +185,15 @@ class RunFailedOperator(PublishOperator):
             if withdrawn
             else "nothing was published: consumers read what they read before"
         )
-        message = f"A run of {self.job} in prod failed; {outcome}.\n\n{reason}\n\nDAG run: {self.run_ref(context)}"
+        run = f"run of {self.job}" + (f" for {self.date}" if self.date else "")
+        message = f"A {run} in prod failed; {outcome}.\n\n{reason}\n\nDAG run: {self.run_ref(context)}"
         SnsHook(aws_conn_id=env.aws_conn_id, region_name=env.region).publish_to_target(
             target_arn=environments.alerts_topic_arn,
-            subject=f"[glue-cicd] run of {self.job} failed"[:100],
+            subject=f"[glue-cicd] {run} failed"[:100],
             message=message,
         )
         self.log.error("%s", message)
-        raise AirflowFailException(f"run of {self.job} failed; {outcome}: {reason}")
+        raise AirflowFailException(f"{run} failed; {outcome}: {reason}")
 
     def withdraw(self, env, spec) -> list[str]:
         """Undo this run's publish of every dataset whose manifest exists; the tables put back."""
