@@ -64,7 +64,7 @@ browser: $(BROWSER_STAMP)
 e2e: $(STAMP) team-stack-deps browser
 	$(BIN)/python -m pytest -m e2e tests/e2e
 
-BENCHMARKS := parse_cost emulator_overhead release_lead_time gate_throughput waiting_approvals data_diff awsglue_overhead
+BENCHMARKS := parse_cost emulator_overhead release_lead_time gate_throughput audit_history waiting_approvals data_diff awsglue_overhead
 bench: $(STAMP)
 	@for name in $(BENCHMARKS); do echo "== bench/$$name.py"; $(BIN)/python -m bench.$$name || exit 1; echo; done
 

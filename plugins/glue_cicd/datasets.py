@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from glue_cicd.generations import generation_uri
+from glue_cicd.generations import generation_of, generation_uri
 from glue_cicd.publish import published_locations
 from glue_cicd.quality import (
     DatasetUnavailableError,
@@ -79,3 +79,29 @@ def read_published(
         if not locations:
             return table, {}, None
     return table, locations, read_locations(s3, published_locations(table, locations), output.format)
+
+
+def read_published_generation(s3, catalog: CatalogHook, env: Environment, output: OutputDataset, generation: str):
+    """What consumers of ``output`` read of ``generation``: the partitions it wrote that the catalog
+    points at it (the whole table, unpartitioned). Costs what the generation holds, whatever the
+    table's history: its own S3 listing and one catalog lookup per partition it wrote.
+
+    :raises DatasetUnavailableError: the catalog does not point consumers at the generation.
+    """
+    name = f"{env.catalog_database}.{output.name}"
+    table = catalog.table(env.catalog_database, output.name)
+    if table is None:
+        raise DatasetUnavailableError(f"catalog table {name} does not exist")
+    if not output.partition_by:
+        location = table["StorageDescriptor"]["Location"]
+        if generation_of(location) != generation:
+            raise DatasetUnavailableError(f"{name} points at {location}, not generation {generation}")
+        return read_published(s3, catalog, env, output)[2]
+    written = [
+        "/".join(v) for v in written_partitions(s3, generation_location(output, env, generation), output.partition_by)
+    ]
+    locations = catalog.partition_locations(env.catalog_database, output.name, written) if written else {}
+    mine = [joined.split("/") for joined, loc in sorted(locations.items()) if generation_of(loc) == generation]
+    if not mine:
+        raise DatasetUnavailableError(f"no partition of {name} points at generation {generation}")
+    return read_published(s3, catalog, env, output, partitions=mine)[2]

@@ -116,31 +116,10 @@ class QualityGateOperator(JobOperator):
     def read(self, env, output, store) -> tuple[str, Any]:
         """Where the data was read and the data (an Arrow table)."""
         from glue_cicd import datasets
-        from glue_cicd.generations import generation_of
-        from glue_cicd.quality import DatasetUnavailableError
 
         if not self.through_catalog:
             return datasets.generation_location(output, env, self.generation_id), datasets.read_generation(
                 store.conn, output, env, self.generation_id
             )
-        table_name = f"{env.catalog_database}.{output.name}"
-        catalog = self.catalog(env)
-        table = catalog.table(env.catalog_database, output.name)
-        if table is None:
-            raise DatasetUnavailableError(f"catalog table {table_name} does not exist")
-        if output.partition_by:
-            mine = [
-                joined.split("/")
-                for joined, loc in catalog.partition_locations(env.catalog_database, output.name).items()
-                if generation_of(loc) == self.generation_id
-            ]
-            if not mine:
-                raise DatasetUnavailableError(f"no partition of {table_name} points at generation {self.generation_id}")
-        elif generation_of(table["StorageDescriptor"]["Location"]) != self.generation_id:
-            raise DatasetUnavailableError(
-                f"{table_name} points at {table['StorageDescriptor']['Location']}, not generation {self.generation_id}"
-            )
-        else:
-            mine = None
-        _, _, data = datasets.read_published(store.conn, catalog, env, output, partitions=mine)
-        return f"{table_name} (generation {self.generation_id})", data
+        data = datasets.read_published_generation(store.conn, self.catalog(env), env, output, self.generation_id)
+        return f"{env.catalog_database}.{output.name} (generation {self.generation_id})", data
