@@ -11,12 +11,14 @@ then the code. Wiring only: the logic lives in ``glue_cicd``. Invalid job specs 
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import DAG, Param, TriggerRule, chain
 
 from glue_cicd.assets import output_assets
+from glue_cicd.ledger import LOCK_TTL_SECONDS
 from glue_cicd.operators.approval import approval_task
 from glue_cicd.operators.build import BuildArtifactOperator
 from glue_cicd.operators.data_diff import DataDiffOperator
@@ -24,7 +26,7 @@ from glue_cicd.operators.deploy import DeployGlueJobOperator, ShadowDeployOperat
 from glue_cicd.operators.evidence import ApprovalEvidenceOperator
 from glue_cicd.operators.glue_run import glue_run
 from glue_cicd.operators.job_tests import JobTestsOperator
-from glue_cicd.operators.locks import ReleaseLocksOperator
+from glue_cicd.operators.locks import ProdLockSensor, ReleaseLocksOperator
 from glue_cicd.operators.publish import PublishOperator
 from glue_cicd.operators.quality import QualityGateOperator
 from glue_cicd.operators.request import ReleaseRequestOperator
@@ -124,6 +126,12 @@ for job, spec in specs.items():
             subject=collect_evidence.output["subject"],
             body=collect_evidence.output["body"],
         )
+        wait_for_lock = ProdLockSensor(
+            task_id="wait_for_lock",
+            job=job,
+            poke_interval=max(1, math.ceil(prod.glue_poll_seconds)),
+            timeout=LOCK_TTL_SECONDS,
+        )
         publish = PublishOperator(
             task_id="publish",
             job=job,
@@ -157,7 +165,7 @@ for job, spec in specs.items():
 
         chain(request, build, test, deploy_staging, run_staging, audit_staging, publish_staging)
         chain(publish_staging, deploy_shadow, shadow_run, audit, data_diff, collect_evidence, approval)
-        chain(approval, publish, verify_prod, cleanup_generations)
+        chain(approval, wait_for_lock, publish, verify_prod, cleanup_generations)
         [publish, verify_prod] >> rollback_prod
         [cleanup_generations, rollback_prod] >> release_locks
         deploy_staging >> release_locks

@@ -19,14 +19,9 @@ from airflow.sdk import DAG, AssetAny, AssetOrTimeSchedule, CronDataIntervalTime
 from glue_cicd.assets import output_assets, upstream_assets
 from glue_cicd.ledger import LOCK_TTL_SECONDS
 from glue_cicd.operators.glue_run import glue_run
-from glue_cicd.operators.locks import ReleaseLocksOperator
+from glue_cicd.operators.locks import ProdLockSensor, ReleaseLocksOperator
 from glue_cicd.operators.quality import QualityGateOperator
-from glue_cicd.operators.runs import (
-    PrepareRunOperator,
-    ProdLockSensor,
-    RunFailedOperator,
-    RunPublishOperator,
-)
+from glue_cicd.operators.runs import PrepareRunOperator, RunFailedOperator, RunPublishOperator
 from glue_cicd.spec import load_environments, load_jobs
 
 environments = load_environments()
@@ -78,7 +73,6 @@ for job, spec in specs.items():
             job=job,
             poke_interval=max(1, math.ceil(prod.glue_poll_seconds)),
             timeout=LOCK_TTL_SECONDS,
-            retries=0,
         )
         publish = RunPublishOperator(
             task_id="publish",

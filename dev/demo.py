@@ -44,8 +44,9 @@ BROKEN = ("transform_data(raw, processed_date)", "raw.withColumn('processed_date
 PROD_DATA = "glue-cicd-data-prod-123456789012"
 
 
-def release(dag_id: str, env: dict[str, str], log: Path, mark: str = APPROVAL) -> tuple[bool, float]:
-    """Run one release with ``airflow dags test``; return success and wall time."""
+def release(dag_id: str, env: dict[str, str], log: Path, mark: str | None = APPROVAL) -> tuple[bool, float]:
+    """Run one DAG (a release, by default its approval marked) with ``airflow dags test``; return
+    success and wall time."""
     started = time.monotonic()
     with log.open("w") as out:
         subprocess.run(
@@ -222,6 +223,17 @@ def main() -> int:
         print(f"  -> consumers read generation {first_data.get('clean_sales')} again"
               if restored else "  -> data NOT restored as expected")  # fmt: skip
         checks.append(ok and restored)
+
+        print("\n[5] A production run of the live release (airflow dags test run__process_sales_data) ...", flush=True)
+        log = STATE_DIR / "run__process_sales_data.log"
+        ok, seconds = release("run__process_sales_data", env, log, mark=None)
+        report(airflow_home, "run__process_sales_data", ok, seconds, log)
+        ran = ledger.runs("process_sales_data", "prod")
+        read = consumers_read(env, "process_sales_data")["clean_sales"]
+        published = ok and bool(ran) and ran[-1]["generation"] in read
+        print(f"  -> audited, then published: consumers read generation {ran[-1]['generation']} for today's partition"
+              if published else "  -> the run's generation was NOT published as expected")  # fmt: skip
+        checks.append(published)
         live_in_prod(env)
     return 0 if all(checks) else 1
 

@@ -103,18 +103,12 @@ def run_arguments(spec: JobSpec, env: Environment, generation: str, *, shadow: b
 def scheduled_run_arguments(spec: JobSpec, env: Environment, generation: str, date: str | None) -> dict[str, str]:
     """The arguments of a run of the live job (``run__<job>``): its outputs sent to ``generation``.
 
-    A job with a ``run.date_argument`` gets ``date`` (``YYYY-MM-DD``) there and processes that date
-    alone, whatever its bookmarks say (a backfill re-runs dates already processed). Other jobs
-    keep their own bookmark setting, so a bookmarked job reads only what is new since its last run.
+    Bookmarks are off here too: a publish replaces the table (or each partition) the run wrote,
+    so a run writes whole partitions, never only the input that is new since the last run. A job
+    with a ``run.date_argument`` gets ``date`` (``YYYY-MM-DD``) there and processes that date.
     """
     arguments = run_arguments(spec, env, generation)
-    if spec.run.date_argument is None:
-        default = spec.default_arguments.get("--job-bookmark-option")
-        if default is None:
-            del arguments["--job-bookmark-option"]
-        else:
-            arguments["--job-bookmark-option"] = default
-    else:
+    if spec.run.date_argument is not None:
         if not date:
             raise ValueError(f"{spec.name} processes one date (--{spec.run.date_argument}): a run needs its date")
         arguments[f"--{spec.run.date_argument}"] = date

@@ -255,6 +255,7 @@ def plan_restore(
     later: list[dict[str, Any]],
     *,
     target: dict[str, Any] | None = None,
+    then: list[dict[str, Any]] = (),
     current: dict[str, Any] | None,
     current_partitions: dict[str, str],
 ) -> PublishPlan:
@@ -263,6 +264,7 @@ def plan_restore(
     :param later: manifests of the publishes to undo, newest first: every partition they touched
         returns to the before-image of the oldest of them (the table too, unless ``target``).
     :param target: the manifest of the release to restore: its after-image is re-applied.
+    :param then: manifests re-applied after ``target``, oldest first (the runs of that release).
     :param current: the table now (``GetTable``); ``current_partitions``: locations now.
     """
     if not later and target is None:
@@ -278,6 +280,9 @@ def plan_restore(
         table_after, origin = chosen.table_after, chosen
     else:
         table_after, origin = plans[-1].table_before, plans[-1]
+    for kept in (PublishPlan.from_dict(m) for m in then):
+        wanted.update({key: after for key, (_, after) in kept.partitions.items()})
+        table_after = kept.table_after
     return PublishPlan(
         database=origin.database,
         table=origin.table,

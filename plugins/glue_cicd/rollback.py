@@ -63,9 +63,11 @@ def restore_data(
     *,
     later: dict[str, list[str]],
     target: dict[str, str] | None = None,
+    kept: dict[str, list[str]] | None = None,
 ) -> list[str]:
     """Point each dataset's catalog table back: undo the publishes of ``later`` (dataset -> manifest
-    URIs, newest first) and re-apply ``target``'s (dataset -> manifest URI).
+    URIs, newest first), re-apply ``target``'s (dataset -> manifest URI), then those of ``kept``
+    (dataset -> manifest URIs, oldest first: the target release's own runs).
 
     Every generation the result would point at must still exist (retention may have deleted
     it): checked for all datasets before anything changes.
@@ -77,11 +79,12 @@ def restore_data(
     for dataset in sorted(set(later) | set(target or {})):
         undo = [artifacts.get_json(uri) for uri in later.get(dataset, [])]
         chosen = artifacts.get_json(target[dataset]) if target and dataset in target else None
+        then = [artifacts.get_json(uri) for uri in (kept or {}).get(dataset, [])] if chosen else []
         first = chosen or undo[-1]
         current = catalog.table(first["database"], first["table"])
-        keys = sorted({k for m in [*undo, *([chosen] if chosen else [])] for k in m["partitions"]})
+        keys = sorted({k for m in [*undo, *([chosen] if chosen else []), *then] for k in m["partitions"]})
         now = catalog.partition_locations(first["database"], first["table"], keys) if current else {}
-        plan = plan_restore(undo, target=chosen, current=current, current_partitions=now)
+        plan = plan_restore(undo, target=chosen, then=then, current=current, current_partitions=now)
         wanted = [after for _, after in plan.partitions.values() if after]
         if plan.table_after and not plan.partitioned:
             wanted.append(plan.table_after["StorageDescriptor"]["Location"])
@@ -158,14 +161,20 @@ def restore(
     undone_runs: list[dict[str, Any]] = []
     if catalog is not None and failed_version is None:
         after = [(d.at, d.data) for d in deployments if d.at > target.at and d.data and d.kind != "rollback"]
-        undone_runs = runs_to_undo(ledger.runs(job, env.name), target)
+        runs = ledger.runs(job, env.name)
+        undone_runs = runs_to_undo(runs, target)
         after += [(run["at"], run["data"]) for run in undone_runs]
         later: dict[str, list[str]] = {}
         for _, data in sorted(after, key=lambda item: item[0], reverse=True):
             for dataset, uri in data.items():
                 later.setdefault(dataset, []).append(uri)
+        kept: dict[str, list[str]] = {}
+        for run in sorted(runs, key=lambda r: r["at"]):
+            if run["release"] == target.sk and run["outcome"] == "published":
+                for dataset, uri in run["data"].items():
+                    kept.setdefault(dataset, []).append(uri)
         if later or target.data:
-            data_lines = restore_data(artifacts, catalog, later=later, target=target.data)
+            data_lines = restore_data(artifacts, catalog, later=later, target=target.data, kept=kept)
         for run in undone_runs:
             ledger.set_run_outcome(run, "rolled_back")
     data = f"; data: {', '.join(data_lines)}" if data_lines else ""

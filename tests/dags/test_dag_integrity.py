@@ -53,7 +53,8 @@ def test_release_dag_wiring(dag_bag):
     dag = dag_bag.dags["release__process_sales_data"]
     order = [
         "request", "build", "test", "deploy_staging", "run_staging", "audit_staging", "publish_staging",
-        "deploy_shadow", "shadow_run", "audit", "data_diff", "collect_evidence", "approval", "publish", "verify_prod",
+        "deploy_shadow", "shadow_run", "audit", "data_diff", "collect_evidence", "approval", "wait_for_lock", "publish",
+        "verify_prod",
         "cleanup_generations",
     ]  # fmt: skip
     for upstream, downstream in zip(order, order[1:], strict=False):

@@ -25,9 +25,10 @@ from operators.test_write_audit_publish import (
 from glue_cicd.generations import generation_uri
 from glue_cicd.operators.base import XCOM_FAILURE
 from glue_cicd.operators.glue_run import glue_run
+from glue_cicd.operators.locks import ProdLockSensor
 from glue_cicd.operators.quality import QualityGateOperator
 from glue_cicd.operators.rollback import RollbackOperator
-from glue_cicd.operators.runs import PrepareRunOperator, ProdLockSensor, RunFailedOperator, RunPublishOperator
+from glue_cicd.operators.runs import PrepareRunOperator, RunFailedOperator, RunPublishOperator
 from glue_cicd.spec import load_environments
 from support.context import context
 from support.glue_runs import wait_for_run
@@ -92,7 +93,10 @@ def test_a_run_publishes_its_audited_partitions_beside_the_published_history(aws
 
     prepared = prepare(ctx)
     assert prepared["artifact"]["version"] == v1["version"]
-    assert prepared["arguments"] == {"--output_path": generation_uri(BASE, prepared["generation"])}
+    assert prepared["arguments"] == {
+        "--output_path": generation_uri(BASE, prepared["generation"]),
+        "--job-bookmark-option": "job-bookmark-disable",
+    }
     write_generation(aws, sales({D26: 15}), prepared["generation"])
     assert published(catalog) == {"2026-11-24": old, "2026-11-25": old}  # written, not yet read by anyone
     assert run_audit(ctx, prepared)[0]["row_count"] == 15  # what the run wrote, not the table's history
@@ -176,6 +180,9 @@ def test_a_run_waits_for_the_lock_of_a_release_publishing_the_same_job(aws, cata
     with pytest.raises(AirflowFailException, match="is locked by release__process_sales_data/manual__publishing"):
         run_publish(ctx, prepared)
     assert "2026-11-26" not in published(catalog)
+    # Nor does a failed run withdraw anything under someone else's lock: it says so in its alert.
+    refused = on_failure(ctx, prepared)
+    assert "nothing was published" in str(refused)
 
     ledger.release(JOB, "prod", "release__process_sales_data/manual__publishing")
     assert sensor.poke(ctx) is True
@@ -251,7 +258,7 @@ def test_a_job_edited_outside_the_pipeline_or_never_released_is_not_run(aws, cat
 def test_a_rollback_restores_the_targets_runs_and_withdraws_the_later_releases(aws, catalog, ledger, fresh, versions):
     v1, v2 = versions
     first = release(aws, catalog, v1, sales({D24: 20, D25: 20}))
-    _, under_v1 = run(aws, sales({D26: 20}))
+    _, under_v1 = run(aws, sales({D25: 20, D26: 20}))  # the run republishes a day of its release too
     second = release(aws, catalog, v2, sales({D24: 20, D25: 20, D26: 20}, amount=12.0))
     _, under_v2 = run(aws, sales({D27: 20}, amount=12.0))
     assert set(published(catalog).values()) == {second, under_v2["generation"]}
@@ -261,7 +268,8 @@ def test_a_rollback_restores_the_targets_runs_and_withdraws_the_later_releases(a
     )
     rollback.execute(context())
 
-    assert published(catalog) == {"2026-11-24": first, "2026-11-25": first, "2026-11-26": under_v1["generation"]}
+    ran = under_v1["generation"]
+    assert published(catalog) == {"2026-11-24": first, "2026-11-25": ran, "2026-11-26": ran}
     outcomes = {r["generation"]: r["outcome"] for r in ledger.runs(JOB, "prod")}
     assert outcomes == {under_v1["generation"]: "published", under_v2["generation"]: "rolled_back"}
 
@@ -298,3 +306,29 @@ def test_a_run_glue_refuses_for_concurrency_waits_in_the_triggerer_and_starts_ag
         task.start_again(context())
     assert started.value.method_name == "execute_complete"
     assert len(glue.get_job_runs(JobName=name)["JobRuns"]) == 2
+
+
+def test_a_run_never_runs_a_release_marked_failed(aws, catalog, ledger, fresh, versions):
+    release(aws, catalog, versions[0], sales({D25: 20}))
+    ledger.set_outcome(ledger.live(JOB, "prod"), "failed")  # its rollback found nothing to restore
+
+    with pytest.raises(AirflowFailException, match=r"latest release .* is marked failed: nothing run"):
+        prepare(context())
+
+
+def test_a_withdraw_that_fails_is_reported_in_the_alert(aws, catalog, ledger, fresh, versions, alerts):
+    release(aws, catalog, versions[0], sales({D25: 20}))
+    ctx = context()
+    prepared = prepare(ctx)
+    write_generation(aws, sales({D26: 20}), prepared["generation"])
+    run_publish(ctx, prepared)
+    ledger.release(JOB, "prod", owner(ctx))
+    ledger.acquire(JOB, "prod", "release__process_sales_data/manual__meanwhile")  # its lock expired, taken over
+    alerts()
+
+    failed = on_failure(ctx, prepared)
+
+    assert "withdrawing its publish FAILED" in str(failed)
+    assert published(catalog)["2026-11-26"] == prepared["generation"]  # never undone under another's lock
+    [alert] = alerts()
+    assert "consumers may read its data" in alert["Message"]

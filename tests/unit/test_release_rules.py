@@ -144,16 +144,19 @@ def test_rollback_targets():
         choose_target([deployment("v1")], job="job", env="prod", version=None, failed_version=None)
 
 
-def test_a_scheduled_run_keeps_its_bookmarks_and_a_date_job_gets_its_date_alone(project):
+def test_a_scheduled_run_writes_whole_partitions_and_a_date_job_gets_its_date(project):
     environments, specs = project
     prod = environments["prod"]
     sales = deploy.scheduled_run_arguments(specs["process_sales_data"], prod, "g1", None)
-    assert sales == {"--output_path": "s3://glue-cicd-data-prod-123456789012/curated/sales/_gen=g1/"}
+    assert sales == {
+        "--output_path": "s3://glue-cicd-data-prod-123456789012/curated/sales/_gen=g1/",
+        "--job-bookmark-option": "job-bookmark-disable",  # a publish replaces what the run wrote
+    }
     spend = deploy.scheduled_run_arguments(specs["customer_daily_spend"], prod, "g2", "2026-11-20")
     assert spend == {
         "--output_path": "s3://glue-cicd-data-prod-123456789012/marts/customer_daily_spend/_gen=g2/",
         "--processed_date": "2026-11-20",
-        "--job-bookmark-option": "job-bookmark-disable",  # a backfill re-runs dates already processed
+        "--job-bookmark-option": "job-bookmark-disable",
     }
     with pytest.raises(ValueError, match=r"processes one date \(--processed_date\): a run needs its date"):
         deploy.scheduled_run_arguments(specs["customer_daily_spend"], prod, "g3", None)

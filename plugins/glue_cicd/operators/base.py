@@ -95,7 +95,10 @@ class JobOperator(BaseOperator):
         from glue_cicd.generations import generation_id
 
         dag_run = context["dag_run"]
-        return generation_id(JobOperator.run_ref(context), dag_run.run_after, getattr(dag_run, "clear_number", 0) or 0)
+        # Stamped with when the run started, not its run_after (a backfill's lies in the past), so
+        # retention's age rule never takes a generation a run is still writing for an old date.
+        when = getattr(dag_run, "start_date", None) or dag_run.run_after
+        return generation_id(JobOperator.run_ref(context), when, getattr(dag_run, "clear_number", 0) or 0)
 
     @staticmethod
     def run_ref(context) -> str:

@@ -14,7 +14,10 @@ class GlueRunOperator(GlueJobOperator):
     """The provider's Glue job operator, deferring to :class:`~glue_cicd.triggers.QuietGlueJobCompleteTrigger`,
     that never writes into a generation already holding data (see :meth:`refuse_written_generations`)."""
 
-    def execute(self, context):
+    # How long a run waits for Glue to accept it while the job runs as often as it may.
+    busy_wait = 6 * 3600
+
+    def execute(self, context, attempt: int = 1):
         from botocore.exceptions import ClientError
 
         self.refuse_written_generations()
@@ -23,23 +26,28 @@ class GlueRunOperator(GlueJobOperator):
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConcurrentRunsExceededException":
                 raise
-            self.start_later(exc)
+            self.start_later(exc, attempt)
 
-    def start_later(self, exc) -> None:
+    def start_later(self, exc, attempt: int) -> None:
         """Glue refused the run (the job runs as often as its MaxConcurrentRuns allows): wait in the
-        triggerer, then try again. Nothing was started, so nothing was written."""
+        triggerer, then try again, for up to :attr:`busy_wait`. Nothing was started or written."""
         from datetime import timedelta
 
         from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
+        from airflow.sdk.exceptions import AirflowFailException
 
         # Not less than 30 s: a deferred task resumed within a scheduler loop of parking is failed by
         # the executor's late report of the parked attempt (Airflow 3.3.2).
         delay = timedelta(seconds=max(30, 4 * self.waiter_delay))
+        if attempt * delay.total_seconds() > self.busy_wait:
+            raise AirflowFailException(
+                f"{self.job_name} stayed at its MaxConcurrentRuns for {self.busy_wait // 3600} h; nothing was run"
+            )
         self.log.info("%s: %s; starting it again in %s", self.job_name, exc.response["Error"]["Message"], delay)
-        self.defer(trigger=TimeDeltaTrigger(delay), method_name="start_again")
+        self.defer(trigger=TimeDeltaTrigger(delay), method_name="start_again", kwargs={"attempt": attempt + 1})
 
-    def start_again(self, context, event=None):
-        return self.execute(context)
+    def start_again(self, context, event=None, attempt: int = 2):
+        return self.execute(context, attempt)
 
     def refuse_written_generations(self) -> None:
         """Refuse, before starting a run, if a generation its arguments write to holds objects.

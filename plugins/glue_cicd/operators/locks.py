@@ -1,6 +1,10 @@
-"""Teardown of every run that deploys: give back the environment locks it holds."""
+"""The job's environment locks: waiting for prod's before a publish, and giving them all back."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+
+from airflow.sdk.bases.sensor import BaseSensorOperator
 
 from glue_cicd.operators.base import JobOperator
 
@@ -17,3 +21,28 @@ class ReleaseLocksOperator(JobOperator):
         ledger = self.ledger(environments)
         for env in environments.environments:
             ledger.release(self.job, env, self.run_ref(context))
+
+
+class ProdLockSensor(BaseSensorOperator):
+    """Wait until this DAG run holds the job's prod lock (while a release or a run of the same job
+    publishes, it holds it). Re-entrant, given back by the DAG's teardown; an expired lock is taken over.
+    """
+
+    template_fields: Sequence[str] = ("job",)
+    ui_color = "#f1f3f4"
+
+    def __init__(self, *, job: str, **kwargs):
+        super().__init__(**kwargs)
+        self.job = job
+
+    def poke(self, context) -> bool:
+        from glue_cicd.ledger import LockHeldError
+        from glue_cicd.spec import load_environments
+
+        ledger = JobOperator.ledger(load_environments())
+        try:
+            ledger.acquire(self.job, "prod", JobOperator.run_ref(context))
+        except LockHeldError as exc:
+            self.log.info("waiting for the lock: %s", exc)
+            return False
+        return True

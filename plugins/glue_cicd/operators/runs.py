@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
-from airflow.sdk.bases.sensor import BaseSensorOperator
-
 from glue_cicd.operators.base import XCOM_FAILURE, JobOperator
 from glue_cicd.operators.publish import PublishOperator
 
@@ -47,6 +45,11 @@ class PrepareRunOperator(JobOperator):
         live = self.ledger(environments).live(self.job, "prod")
         if live is None:
             raise Refusal(f"{self.job} was never released to prod: nothing to run (release__{self.job} releases it)")
+        if live.outcome in ("failed", "rolled_back"):
+            raise Refusal(
+                f"prod's latest release of {self.job} ({live.version}) is marked {live.outcome}: nothing run until a "
+                f"release or a rollback (rollback_glue_job) puts a good one live"
+            )
         drift = deploy.check_drift(self.glue(prod).live_definition(name), live.definition, name)
         if drift:
             raise Refusal(
@@ -73,32 +76,6 @@ class PrepareRunOperator(JobOperator):
             "date": date,
             "arguments": deploy.scheduled_run_arguments(spec, prod, generation, date),
         }
-
-
-class ProdLockSensor(BaseSensorOperator):
-    """Wait until this run holds the job's prod lock (a release's publish or another run's holds it).
-
-    The lock is re-entrant and given back by the DAG's teardown; an expired lock is taken over.
-    """
-
-    template_fields: Sequence[str] = ("job",)
-    ui_color = "#f1f3f4"
-
-    def __init__(self, *, job: str, **kwargs):
-        super().__init__(**kwargs)
-        self.job = job
-
-    def poke(self, context) -> bool:
-        from glue_cicd.ledger import LockHeldError
-        from glue_cicd.spec import load_environments
-
-        ledger = JobOperator.ledger(load_environments())
-        try:
-            ledger.acquire(self.job, "prod", JobOperator.run_ref(context))
-        except LockHeldError as exc:
-            self.log.info("waiting for the lock: %s", exc)
-            return False
-        return True
 
 
 class RunPublishOperator(PublishOperator):
@@ -179,12 +156,17 @@ class RunFailedOperator(PublishOperator):
         ti = context["ti"]
         reasons = [f"{task}: {why}" for task in RUN_TASKS if (why := ti.xcom_pull(task_ids=task, key=XCOM_FAILURE))]
         reason = "; ".join(reasons) or "a task failed without a recorded reason (see the failed task's log)"
-        withdrawn = self.withdraw(env, specs[self.job]) if self.generation_id else []
-        outcome = (
-            f"its publish was withdrawn: consumers read what they read before ({', '.join(withdrawn)})"
-            if withdrawn
-            else "nothing was published: consumers read what they read before"
-        )
+        try:
+            withdrawn = self.withdraw(context, environments, specs[self.job]) if self.generation_id else []
+        except Exception as exc:  # the alert must go out, saying what consumers may now read
+            self.log.exception("withdrawing the run's publish failed")
+            outcome = f"withdrawing its publish FAILED ({exc}): consumers may read its data; check the catalog"
+        else:
+            outcome = (
+                f"its publish was withdrawn: consumers read what they read before ({', '.join(withdrawn)})"
+                if withdrawn
+                else "nothing was published: consumers read what they read before"
+            )
         run = f"run of {self.job}" + (f" for {self.date}" if self.date else "")
         message = f"A {run} in prod failed; {outcome}.\n\n{reason}\n\nDAG run: {self.run_ref(context)}"
         SnsHook(aws_conn_id=env.aws_conn_id, region_name=env.region).publish_to_target(
@@ -195,8 +177,10 @@ class RunFailedOperator(PublishOperator):
         self.log.error("%s", message)
         raise AirflowFailException(f"{run} failed; {outcome}: {reason}")
 
-    def withdraw(self, env, spec) -> list[str]:
-        """Undo this run's publish of every dataset whose manifest exists; the tables put back."""
+    def withdraw(self, context, environments, spec) -> list[str]:
+        """Undo this run's publish of every dataset whose manifest exists, under the prod lock (this
+        run's, re-entrant: refused if another run or a release took it since); the tables put back."""
+        env = environments["prod"]
         store = self.store(env)
         manifests = {}
         for output in spec.datasets.outputs:
@@ -205,8 +189,9 @@ class RunFailedOperator(PublishOperator):
                 manifests[output.name] = f"s3://{env.data_bucket}/{key}"
         if not manifests:
             return []
+        ledger = self.ledger(environments)
+        ledger.acquire(self.job, env.name, self.run_ref(context))
         self.undo(env, list(manifests.values()))
-        ledger = self.ledger(self.load()[0])
         for run in ledger.runs(self.job, env.name):
             if run["generation"] == self.generation_id and run["outcome"] == "published":
                 ledger.set_run_outcome(run, "withdrawn")
