@@ -218,11 +218,19 @@ def test_a_run_of_a_release_superseded_meanwhile_publishes_nothing(aws, catalog,
     ctx = context()
     prepared = prepare(ctx)
     write_generation(aws, sales({D26: 20}), prepared["generation"])
+    again = release(aws, catalog, v1, sales({D25: 20}))  # the same code released again: still publishes
+    run_publish(ctx, prepared)
+    ledger_hook().release(JOB, "prod", owner(ctx))
+    assert published(catalog) == {"2026-11-25": again, "2026-11-26": prepared["generation"]}
+    ctx = context()
+    prepared = prepare(ctx)
+    write_generation(aws, sales({D27: 20}), prepared["generation"])
+    published_before = published(catalog)
     newer = release(aws, catalog, v2, sales({D25: 20}, amount=12.0))
 
     with pytest.raises(AirflowFailException, match=f"{v2['version']} went live in prod while this run ran"):
         run_publish(ctx, prepared)
-    assert published(catalog) == {"2026-11-25": newer}
+    assert published(catalog) == {"2026-11-25": newer, "2026-11-26": published_before["2026-11-26"]}
 
 
 def test_a_release_never_publishes_over_a_newer_run_unnoticed(aws, catalog, fresh, versions):

@@ -82,7 +82,7 @@ class RunPublishOperator(PublishOperator):
     """Publish a run's audited generation through prod's catalog, and record it in the ledger.
 
     No approval and no promotion: the run ran the release a reviewer approved. Refuses (nothing
-    published) if another release went live while the run ran, since its data came from the old code.
+    published) if another version went live while the run ran, since its data came from the old code.
 
     :param generation: the generation the run wrote (``prepare.output["generation"]``).
     :param release: the ledger key of the release the run ran (``prepare.output["release"]``).
@@ -105,12 +105,13 @@ class RunPublishOperator(PublishOperator):
         ledger = self.ledger(environments)
         ledger.acquire(self.job, env.name, self.run_ref(context))
         live = ledger.live(self.job, env.name)
-        if live is None or live.sk != self.release:
+        artifact = artifact_from(self.artifact)
+        # Versions are content hashes: the same version re-released (or rolled back to) is the same code.
+        if live is None or (live.sk != self.release and live.version != artifact.version):
             raise Refusal(
                 f"{self.job} {live.version if live else '(none)'} went live in prod while this run ran an earlier "
                 f"release; nothing published (generation {self.generation_id} stays unpublished)"
             )
-        artifact = artifact_from(self.artifact)
         published: list[dict[str, Any]] = []
         try:
             for output in specs[self.job].datasets.outputs:
