@@ -11,14 +11,12 @@ then the code. Wiring only: the logic lives in ``glue_cicd``. Invalid job specs 
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import DAG, Param, TriggerRule, chain
 
 from glue_cicd.assets import output_assets
-from glue_cicd.ledger import LOCK_TTL_SECONDS
 from glue_cicd.operators.approval import approval_task
 from glue_cicd.operators.build import BuildArtifactOperator
 from glue_cicd.operators.data_diff import DataDiffOperator
@@ -26,7 +24,7 @@ from glue_cicd.operators.deploy import DeployGlueJobOperator, ShadowDeployOperat
 from glue_cicd.operators.evidence import ApprovalEvidenceOperator
 from glue_cicd.operators.glue_run import glue_run
 from glue_cicd.operators.job_tests import JobTestsOperator
-from glue_cicd.operators.locks import ProdLockSensor, ReleaseLocksOperator
+from glue_cicd.operators.locks import ReleaseLocksOperator, wait_for_prod_lock
 from glue_cicd.operators.publish import PublishOperator
 from glue_cicd.operators.quality import QualityGateOperator
 from glue_cicd.operators.request import ReleaseRequestOperator
@@ -126,12 +124,7 @@ for job, spec in specs.items():
             subject=collect_evidence.output["subject"],
             body=collect_evidence.output["body"],
         )
-        wait_for_lock = ProdLockSensor(
-            task_id="wait_for_lock",
-            job=job,
-            poke_interval=max(1, math.ceil(prod.glue_poll_seconds)),
-            timeout=LOCK_TTL_SECONDS,
-        )
+        wait_for_lock = wait_for_prod_lock(job, prod)
         publish = PublishOperator(
             task_id="publish",
             job=job,

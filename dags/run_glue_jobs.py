@@ -10,16 +10,14 @@ a ``run.date_argument`` processes the date its data interval starts on, so
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import DAG, AssetAny, AssetOrTimeSchedule, CronDataIntervalTimetable, TriggerRule, chain
 
 from glue_cicd.assets import output_assets, upstream_assets
-from glue_cicd.ledger import LOCK_TTL_SECONDS
 from glue_cicd.operators.glue_run import glue_run
-from glue_cicd.operators.locks import ProdLockSensor, ReleaseLocksOperator
+from glue_cicd.operators.locks import ReleaseLocksOperator, wait_for_prod_lock
 from glue_cicd.operators.quality import QualityGateOperator
 from glue_cicd.operators.runs import PrepareRunOperator, RunFailedOperator, RunPublishOperator
 from glue_cicd.spec import load_environments, load_jobs
@@ -68,12 +66,7 @@ for job, spec in specs.items():
             glue_job=prod.glue_job_name(job),
             run_id=run.output,
         )
-        wait_for_lock = ProdLockSensor(
-            task_id="wait_for_lock",
-            job=job,
-            poke_interval=max(1, math.ceil(prod.glue_poll_seconds)),
-            timeout=LOCK_TTL_SECONDS,
-        )
+        wait_for_lock = wait_for_prod_lock(job, prod)
         publish = RunPublishOperator(
             task_id="publish",
             job=job,

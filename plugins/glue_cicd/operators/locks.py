@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from airflow.sdk.bases.sensor import BaseSensorOperator
 
+from glue_cicd.ledger import LOCK_TTL_SECONDS
 from glue_cicd.operators.base import JobOperator
+from glue_cicd.spec import Environment
 
 
 class ReleaseLocksOperator(JobOperator):
@@ -46,3 +49,14 @@ class ProdLockSensor(BaseSensorOperator):
             self.log.info("waiting for the lock: %s", exc)
             return False
         return True
+
+
+def wait_for_prod_lock(job: str, prod: Environment) -> ProdLockSensor:
+    """The ``wait_for_lock`` task before a publish in prod: polled at the environment's Glue poll
+    rate, for as long as a lock can be held."""
+    return ProdLockSensor(
+        task_id="wait_for_lock",
+        job=job,
+        poke_interval=max(1, math.ceil(prod.glue_poll_seconds)),
+        timeout=LOCK_TTL_SECONDS,
+    )
