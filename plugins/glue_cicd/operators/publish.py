@@ -8,6 +8,21 @@ from typing import Any
 from glue_cicd.operators.deploy import DeployGlueJobOperator
 
 
+def manifest_key(job: str, dataset: str, generation: str) -> str:
+    """Where (in the environment's data bucket) the publish of ``generation`` stores its manifest."""
+    return f"_publish/{job}/{dataset}/{generation}.json"
+
+
+def stored_manifests(store, env, job: str, datasets: list[str], generation: str) -> dict[str, str]:
+    """The manifest URI of each of ``datasets`` whose publish of ``generation`` began (dataset -> URI)."""
+    keys = {name: manifest_key(job, name, generation) for name in datasets}
+    return {
+        name: f"s3://{env.data_bucket}/{key}"
+        for name, key in keys.items()
+        if store.read_json(env.data_bucket, key) is not None
+    }
+
+
 class PublishOperator(DeployGlueJobOperator):
     """Publish the audited generation of every output dataset through the catalog.
 
@@ -106,7 +121,7 @@ class PublishOperator(DeployGlueJobOperator):
         store, catalog = self.store(env), self.catalog(env)
         generation = self.generation_id
         location = datasets.generation_location(output, env, generation)
-        key = f"_publish/{self.job}/{output.name}/{generation}.json"
+        key = manifest_key(self.job, output.name, generation)
         manifest_uri = f"s3://{env.data_bucket}/{key}"
         stored = store.read_json(env.data_bucket, key)
         if stored is not None:

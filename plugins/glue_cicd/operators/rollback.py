@@ -89,6 +89,7 @@ class RollbackOperator(JobOperator):
 
     def perform(self, context) -> dict[str, Any]:
         from glue_cicd.approval import check_approval
+        from glue_cicd.operators.publish import stored_manifests
         from glue_cicd.rollback import RollbackError, restore
 
         environments, specs = self.load()
@@ -110,10 +111,8 @@ class RollbackOperator(JobOperator):
         store = self.store(env)
         failed_data = {}
         if self.failed_tasks and self.generation_id:
-            for output in specs[self.job].datasets.outputs:
-                key = f"_publish/{self.job}/{output.name}/{self.generation_id}.json"
-                if store.read_json(env.data_bucket, key) is not None:
-                    failed_data[output.name] = f"s3://{env.data_bucket}/{key}"
+            outputs = [o.name for o in specs[self.job].datasets.outputs]
+            failed_data = stored_manifests(store, env, self.job, outputs, self.generation_id)
             live = ledger.live(self.job, env.name)
             if not failed_data and (live is None or live.run_id != self.run_ref(context)):
                 raise AirflowSkipException(

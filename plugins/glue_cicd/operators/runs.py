@@ -181,13 +181,11 @@ class RunFailedOperator(PublishOperator):
     def withdraw(self, context, environments, spec) -> list[str]:
         """Undo this run's publish of every dataset whose manifest exists, under the prod lock (this
         run's, re-entrant: refused if another run or a release took it since); the tables put back."""
+        from glue_cicd.operators.publish import stored_manifests
+
         env = environments["prod"]
-        store = self.store(env)
-        manifests = {}
-        for output in spec.datasets.outputs:
-            key = f"_publish/{self.job}/{output.name}/{self.generation_id}.json"
-            if store.read_json(env.data_bucket, key) is not None:
-                manifests[output.name] = f"s3://{env.data_bucket}/{key}"
+        outputs = [o.name for o in spec.datasets.outputs]
+        manifests = stored_manifests(self.store(env), env, self.job, outputs, self.generation_id)
         if not manifests:
             return []
         ledger = self.ledger(environments)
