@@ -69,6 +69,15 @@ def read_published(
     :return: the catalog table (None: never published), the partitions' locations, and the data
         (None when nothing is published there: no table, or none of ``partitions``).
     """
+    table, locations, where = published(catalog, env, output, partitions=partitions)
+    return table, locations, None if where is None else read_locations(s3, where, output.format)
+
+
+def published(
+    catalog: CatalogHook, env: Environment, output: OutputDataset, *, partitions: list[list[str]] | None = None
+) -> tuple[dict[str, Any] | None, dict[str, str], list[tuple[str, dict[str, str]]] | None]:
+    """Where consumers of ``output`` read in ``env``, as :func:`read_published` without the data:
+    the table, the partitions' locations, and the ``(uri, partition values)`` locations to read."""
     table = catalog.table(env.catalog_database, output.name)
     if table is None:
         return None, {}, None
@@ -78,7 +87,7 @@ def read_published(
         locations = catalog.partition_locations(env.catalog_database, output.name, keys)
         if not locations:
             return table, {}, None
-    return table, locations, read_locations(s3, published_locations(table, locations), output.format)
+    return table, locations, published_locations(table, locations)
 
 
 def read_published_generation(s3, catalog: CatalogHook, env: Environment, output: OutputDataset, generation: str):
@@ -88,6 +97,13 @@ def read_published_generation(s3, catalog: CatalogHook, env: Environment, output
 
     :raises DatasetUnavailableError: the catalog does not point consumers at the generation.
     """
+    return read_locations(s3, published_generation(s3, catalog, env, output, generation), output.format)
+
+
+def published_generation(
+    s3, catalog: CatalogHook, env: Environment, output: OutputDataset, generation: str
+) -> list[tuple[str, dict[str, str]]]:
+    """The locations :func:`read_published_generation` reads."""
     name = f"{env.catalog_database}.{output.name}"
     table = catalog.table(env.catalog_database, output.name)
     if table is None:
@@ -96,7 +112,7 @@ def read_published_generation(s3, catalog: CatalogHook, env: Environment, output
         location = table["StorageDescriptor"]["Location"]
         if generation_of(location) != generation:
             raise DatasetUnavailableError(f"{name} points at {location}, not generation {generation}")
-        return read_published(s3, catalog, env, output)[2]
+        return published(catalog, env, output)[2]
     written = [
         "/".join(v) for v in written_partitions(s3, generation_location(output, env, generation), output.partition_by)
     ]
@@ -104,4 +120,4 @@ def read_published_generation(s3, catalog: CatalogHook, env: Environment, output
     mine = [joined.split("/") for joined, loc in sorted(locations.items()) if generation_of(loc) == generation]
     if not mine:
         raise DatasetUnavailableError(f"no partition of {name} points at generation {generation}")
-    return read_published(s3, catalog, env, output, partitions=mine)[2]
+    return published(catalog, env, output, partitions=mine)[2]

@@ -11,6 +11,11 @@ EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 LOCAL_RUNTIME_DIR = PROJECT_DIR / "local_runtime"
 # GLUE_CICD_ENVIRONMENTS_FILE selects another environments config (the emulator's, a real
 # account's); without it, the strict default.
-ENVIRONMENTS_FILE = Path(
-    os.environ.get("GLUE_CICD_ENVIRONMENTS_FILE") or PROJECT_DIR / "infrastructure" / "environments.yaml"
-)
+DEFAULT_ENVIRONMENTS_FILE = PROJECT_DIR / "infrastructure" / "environments.yaml"
+
+
+def environments_file() -> Path:
+    return Path(os.environ.get("GLUE_CICD_ENVIRONMENTS_FILE") or DEFAULT_ENVIRONMENTS_FILE)
+
+
+ENVIRONMENTS_FILE = environments_file()

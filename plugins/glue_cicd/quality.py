@@ -35,6 +35,7 @@ logging.getLogger("great_expectations._docs_decorators").setLevel(logging.WARNIN
 
 FORMATS = ("csv", "json", "parquet")
 SAMPLE_SIZE = 5
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
 MAX_DOWNLOADS = 16
 SUITE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 SUITE_KEYS = {"name", "expectations", "meta", "notes", "id", "suite_parameters"}
@@ -147,6 +148,12 @@ def load_suite(name: str, expectations_dir: Path = EXPECTATIONS_DIR):
     )
 
 
+def suite_json(name: str, expectations_dir: Path = EXPECTATIONS_DIR) -> dict[str, Any]:
+    """Suite ``name``'s file as JSON, once :func:`load_suite` has checked it (for the checks job)."""
+    load_suite(name, expectations_dir)
+    return json.loads((Path(expectations_dir) / f"{name}.json").read_text())
+
+
 def _build_expectation(item: Any, where: str, problems: list[str]):
     """The GX Expectation for one suite entry, or None after adding its problems to ``problems``."""
     from great_expectations.compatibility.pydantic import ValidationError
@@ -197,21 +204,8 @@ def read_locations(s3_client, locations: list[tuple[str, dict[str, str]]], fmt: 
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown dataset format {fmt!r}; allowed: {', '.join(FORMATS)}")
-    partitions: dict[tuple[str, str], dict[str, str | None]] = {}
-    for uri, values in locations:
-        bucket, prefix = _parse_uri(uri)
-        keys = _data_keys(s3_client, bucket, prefix, uri)
-        if not keys and len(locations) == 1:
-            raise DatasetUnavailableError(
-                f"no data files under {uri} (objects named _* or .* and empty objects are not data)"
-            )
-        for key in keys:
-            partitions[(bucket, key)] = {**values, **_partition_values(key[len(prefix) :])}
-    if not partitions:
-        raise DatasetUnavailableError(
-            f"no data files under any of the {len(locations)} locations, e.g. {locations[0][0] if locations else '-'}"
-        )
-    types = _partition_types(partitions.values())
+    listing = list_locations(s3_client, locations)
+    partitions, types = listing.values, listing.types()
 
     def read(item: tuple[str, str]):
         bucket, key = item
@@ -231,6 +225,40 @@ def read_locations(s3_client, locations: list[tuple[str, dict[str, str]]], fmt: 
     return pa.concat_tables(tables, promote_options="permissive")
 
 
+@dataclass
+class Listing:
+    """The data files of some locations: each file's partition values, and its size in bytes."""
+
+    values: dict[tuple[str, str], dict[str, str | None]]
+    sizes: dict[tuple[str, str], int]
+
+    def types(self) -> dict:
+        return _partition_types(self.values.values())
+
+
+def list_locations(s3_client, locations: list[tuple[str, dict[str, str]]]) -> Listing:
+    """The data files under each ``(uri, partition values)`` location (see :func:`read_locations`).
+
+    :raises DatasetUnavailableError: there are none.
+    """
+    listing = Listing({}, {})
+    for uri, values in locations:
+        bucket, prefix = _parse_uri(uri)
+        found = data_objects(s3_client, bucket, prefix, uri)
+        if not found and len(locations) == 1:
+            raise DatasetUnavailableError(
+                f"no data files under {uri} (objects named _* or .* and empty objects are not data)"
+            )
+        for key, size in found:
+            listing.values[(bucket, key)] = {**values, **_partition_values(key[len(prefix) :])}
+            listing.sizes[(bucket, key)] = size
+    if not listing.values:
+        raise DatasetUnavailableError(
+            f"no data files under any of the {len(locations)} locations, e.g. {locations[0][0] if locations else '-'}"
+        )
+    return listing
+
+
 def _parse_uri(uri: str) -> tuple[str, str]:
     bucket, _, prefix = uri.removeprefix("s3://").partition("/")
     if not uri.startswith("s3://") or not bucket:
@@ -239,16 +267,21 @@ def _parse_uri(uri: str) -> tuple[str, str]:
 
 
 def _data_keys(s3_client, bucket: str, prefix: str, uri: str) -> list[str]:
-    keys = []
+    return [key for key, _ in data_objects(s3_client, bucket, prefix, uri)]
+
+
+def data_objects(s3_client, bucket: str, prefix: str, uri: str) -> list[tuple[str, int]]:
+    """The data files' keys and sizes under ``prefix`` (see the module docstring), sorted by key."""
+    found = []
     try:
         for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             for obj in page.get("Contents", []):
                 parts = obj["Key"][len(prefix) :].split("/")
                 if obj["Size"] and not any(part.startswith(("_", ".")) or not part for part in parts):
-                    keys.append(obj["Key"])
+                    found.append((obj["Key"], obj["Size"]))
     except s3_client.exceptions.NoSuchBucket as exc:
         raise DatasetUnavailableError(f"no data files under {uri}: bucket {bucket!r} does not exist") from exc
-    return sorted(keys)
+    return sorted(found)
 
 
 def _partition_values(relative_key: str) -> dict[str, str | None]:
@@ -305,23 +338,29 @@ def _parse(body: bytes, fmt: str):
 # -- validating ---------------------------------------------------------------------------------
 
 
-@functools.cache
-def _batch_definition():
-    """One ephemeral GX context per process: analytics and progress bars off, one pandas asset."""
+def ephemeral_context():
+    """An ephemeral GX context with analytics and progress bars off."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
         DataContextConfig,
         InMemoryStoreBackendDefaults,
         ProgressBarsConfig,
     )
-    from great_expectations.execution_engine import pandas_execution_engine
 
     config = DataContextConfig(
         analytics_enabled=False,
         progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
         store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
     )
-    context = gx.get_context(mode="ephemeral", project_config=config)
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+@functools.cache
+def _batch_definition():
+    """One GX context per process with one pandas asset."""
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    context = ephemeral_context()
     # GX labels each pandas batch with an md5 of the whole DataFrame, twice per validation: over
     # half the time of a suite on a million rows, for a marker the gate never reads. Turn it off.
     pandas_execution_engine.HASH_THRESHOLD = 0
@@ -333,7 +372,11 @@ def validate(df, suite_name: str, *, dataset: str, expectations_dir: Path = EXPE
     """Run suite ``suite_name`` on the pandas DataFrame ``df``; ``dataset`` names it in the result."""
     suite = load_suite(suite_name, expectations_dir)
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": df})
-    outcome = batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE})
+    return result_of(batch.validate(suite, result_format=RESULT_FORMAT), suite_name, dataset, len(df))
+
+
+def result_of(outcome, suite_name: str, dataset: str, row_count: int) -> QualityResult:
+    """The :class:`QualityResult` of a GX validation (either engine's)."""
     failures = [_failure(result) for result in outcome.results if not result.success]
     failures.sort(key=lambda failure: failure["column"] is not None)  # table-level first: they explain the rest
     evaluated = len(outcome.results)
@@ -344,7 +387,7 @@ def validate(df, suite_name: str, *, dataset: str, expectations_dir: Path = EXPE
         evaluated=evaluated,
         passed=evaluated - len(failures),
         failed=len(failures),
-        row_count=len(df),
+        row_count=row_count,
         failures=failures,
     )
 

@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from glue_cicd.errors import Refusal
-from glue_cicd.paths import ENVIRONMENTS_FILE, EXPECTATIONS_DIR, JOBS_DIR
+from glue_cicd.paths import EXPECTATIONS_DIR, JOBS_DIR, environments_file
 
 EnvironmentName = Literal["staging", "prod"]
 GlueVersion = Literal["4.0", "5.0"]
@@ -130,6 +130,31 @@ class Retention(_Model):
     keep_days: Annotated[float, Field(ge=0, le=3650)] = 7.0
 
 
+class DistributedChecks(_Model):
+    """When a dataset's checks run as a Glue job on Spark rather than in the Airflow worker.
+
+    A Parquet dataset whose data files hold at least ``min_rows`` rows (from their footers) or
+    ``min_bytes`` bytes is audited, diffed and revalidated by the environment's checks job
+    (``job_name``, created by the pipeline); smaller ones, and CSV or JSON outputs, in-process.
+    """
+
+    min_rows: Annotated[int, Field(ge=1)] | None = 5_000_000
+    min_bytes: Annotated[int, Field(ge=1)] | None = 1024**3
+    job_name: Annotated[str, _placeholders(("environment",))] = "glue-cicd-checks-{environment}"
+    worker_type: Literal["G.1X", "G.2X", "G.4X", "G.8X"] = "G.1X"
+    number_of_workers: Annotated[int, Field(ge=2, le=299)] = 2
+    timeout_minutes: Annotated[int, Field(ge=1, le=2880)] = 120
+    # Runs of the checks job per check: a run that fails (an infrastructure error, never a data
+    # verdict) is started again this many times in all before the task fails.
+    attempts: Annotated[int, Field(ge=1, le=5)] = 2
+
+    def distributed(self, rows: int | None, size: int) -> bool:
+        """Whether a dataset of ``rows`` (None: unknown) rows and ``size`` bytes goes to the checks job."""
+        return (self.min_bytes is not None and size >= self.min_bytes) or (
+            self.min_rows is not None and rows is not None and rows >= self.min_rows
+        )
+
+
 class Environment(_Model):
     """Where and how one environment runs; ``name`` is set from its key in the config."""
 
@@ -152,6 +177,9 @@ class Environment(_Model):
     ]
     # The role of shadow runs: unapproved candidate code on prod's inputs, writing generations only.
     shadow_glue_role_arn: RoleArn | None = None
+    # The role of the checks job (distributed_checks), which reads datasets and writes only its
+    # results (cloudformation.yaml's GlueChecksRoleArn); without it, glue_role_arn.
+    checks_glue_role_arn: RoleArn | None = None
     retention: Retention = Retention()
 
     @field_validator("job_name_pattern")
@@ -193,6 +221,7 @@ class EnvironmentsConfig(_Model):
     # them paused until someone unpauses them (local servers, where prod holds no release yet).
     run_dags_paused_upon_creation: bool = False
     approval_notifications: ApprovalNotifications = ApprovalNotifications()
+    distributed_checks: DistributedChecks = DistributedChecks()
 
     @field_validator("environments")
     @classmethod
@@ -551,8 +580,10 @@ def _problems(model: type[BaseModel], exc: ValidationError) -> list[str]:
     return problems
 
 
-def load_environments(path: Path = ENVIRONMENTS_FILE) -> EnvironmentsConfig:
-    """Read and validate the environments config."""
+def load_environments(path: Path | None = None) -> EnvironmentsConfig:
+    """Read and validate the environments config (``GLUE_CICD_ENVIRONMENTS_FILE`` when it is set
+    as this is called, otherwise the strict default)."""
+    path = path or environments_file()
     data = _read_yaml(path)
     try:
         return EnvironmentsConfig.model_validate(data)

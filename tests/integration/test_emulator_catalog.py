@@ -97,6 +97,7 @@ def test_the_stack_creates_a_database_per_environment_and_the_shadow_role(aws):
     assert outputs["StagingDatabase"] == "glue_cicd_staging"
     assert outputs["ProdDatabase"] == "glue_cicd_prod"
     assert outputs["GlueShadowRoleArn"] == f"arn:aws:iam::{ACCOUNT}:role/glue-cicd-glue-shadow-role"
+    assert outputs["GlueChecksRoleArn"] == f"arn:aws:iam::{ACCOUNT}:role/glue-cicd-glue-checks-role"
     for name in ("glue_cicd_staging", "glue_cicd_prod"):
         assert aws("glue").get_database(Name=name)["Database"]["Name"] == name
 

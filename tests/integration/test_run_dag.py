@@ -74,3 +74,29 @@ def test_a_date_job_processes_its_interval_date_and_a_date_without_input_publish
     assert alert["Subject"] == "[glue-cicd] run of customer_daily_spend for 2026-01-05 failed"
     assert "nothing was published" in alert["Message"]
     assert "no data files under" in alert["Message"]
+
+
+def test_a_run_over_the_distributed_threshold_is_audited_and_verified_by_the_checks_job(airflow, aws, ledger, tmp_path):
+    from glue_cicd.paths import ENVIRONMENTS_FILE
+
+    ensure_released(airflow, ledger, "process_sales_data")
+    config = tmp_path / "environments.yaml"
+    config.write_text(ENVIRONMENTS_FILE.read_text() + "distributed_checks:\n  min_rows: 1\n")
+    glue = aws("glue")
+
+    def checks_runs() -> list[dict]:
+        try:
+            return glue.get_job_runs(JobName="glue-cicd-checks-prod")["JobRuns"]
+        except glue.exceptions.EntityNotFoundException:
+            return []
+
+    before = {r["Id"] for r in checks_runs()}
+
+    run = dags_test(airflow, "run__process_sales_data", env={"GLUE_CICD_ENVIRONMENTS_FILE": str(config)})
+
+    assert run.state == "success", run.log[-3000:]
+    new = [r for r in checks_runs() if r["Id"] not in before]
+    assert [r["JobRunState"] for r in new] == ["SUCCEEDED", "SUCCEEDED"]  # the audit, then the post-publish check
+    assert "checked by the checks job (distributed_checks)" in run.log
+    [recorded] = ledger.runs("process_sales_data", "prod")[-1:]
+    assert recorded["generation"] in consumers_read(aws, "clean_sales")

@@ -11,7 +11,7 @@ import yaml
 
 from dev import LOCAL_ENVIRONMENTS
 from glue_cicd.paths import EXPECTATIONS_DIR, JOBS_DIR, PROJECT_DIR
-from glue_cicd.spec import Environment, SpecError, load_environments, load_job, load_jobs
+from glue_cicd.spec import DistributedChecks, Environment, SpecError, load_environments, load_job, load_jobs
 
 # The pipelines' environments config without GLUE_CICD_ENVIRONMENTS_FILE (strict), and the emulator's
 # relaxed copy (the tests' own, see tests/conftest.py).
@@ -577,7 +577,16 @@ BAD_ENVIRONMENTS = [
         [
             "field 'environments.staging.regoin': unknown field; did you mean 'region'? allowed: name, aws_conn_id, "
             "region, glue_role_arn, artifact_bucket, data_bucket, job_name_pattern, approvers, approval_timeout_hours, "
-            "require_recorded_approval, glue_poll_seconds, catalog_database, shadow_glue_role_arn, retention"
+            "require_recorded_approval, glue_poll_seconds, catalog_database, shadow_glue_role_arn, "
+            "checks_glue_role_arn, retention"
+        ],
+    ),
+    (
+        "a checks job worker type Glue does not have",
+        environments_with(distributed_checks={"worker_type": "G.3X", "min_rows": 0}),
+        [
+            "field 'distributed_checks.min_rows': Input should be greater than or equal to 1 (got 0)",
+            "field 'distributed_checks.worker_type': Input should be 'G.1X', 'G.2X', 'G.4X' or 'G.8X' (got 'G.3X')",
         ],
     ),
     (
@@ -586,7 +595,7 @@ BAD_ENVIRONMENTS = [
         [
             "field 'ledger': unknown field; did you mean 'ledger_table'? "
             "allowed: environments, ledger_table, alerts_topic_arn, revalidation_schedule, "
-            "run_dags_paused_upon_creation, approval_notifications"
+            "run_dags_paused_upon_creation, approval_notifications, distributed_checks"
         ],
     ),
     (
@@ -748,3 +757,18 @@ def test_run_settings(jobs_dir, environments, expectations):
     assert specs["spend"].upstream == ["sales.clean_sales"]
     assert specs["daily"].upstream == []
     assert specs["daily"].run.date_argument == "day"
+
+
+@pytest.mark.parametrize(
+    ("rows", "size", "distributed"),
+    [
+        (4_999_999, 10, False),
+        (5_000_000, 10, True),
+        (None, 1024**3 - 1, False),
+        (None, 1024**3, True),
+        (1, 2**40, True),
+    ],
+)
+def test_a_dataset_goes_to_the_checks_job_at_either_threshold(rows, size, distributed):
+    assert DistributedChecks().distributed(rows, size) is distributed
+    assert DistributedChecks(min_rows=None, min_bytes=None).distributed(rows, size) is False

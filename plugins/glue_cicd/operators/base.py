@@ -36,10 +36,16 @@ class JobOperator(BaseOperator):
     job: str
 
     def execute(self, context) -> Any:
+        return self.refusing(context, self.perform, context)
+
+    def refusing(self, context, step, *args, **kwargs) -> Any:
+        """``step(*args, **kwargs)``, with a :class:`~glue_cicd.errors.Refusal` failing the task
+        without retry (what :meth:`execute` does for :meth:`perform`, for methods resumed after a
+        deferral)."""
         from glue_cicd.errors import Refusal
 
         try:
-            return self.perform(context)
+            return step(*args, **kwargs)
         except Refusal as exc:
             # One line that says it all, and no chained traceback: a refusal is not a crash.
             self.log.error("refused: %s", exc)

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from glue_cicd.operators.base import JobOperator, artifact_from
+from glue_cicd.operators.base import artifact_from
+from glue_cicd.operators.remote_checks import RemoteChecksOperator
 
 
-class DataDiffOperator(JobOperator):
+class DataDiffOperator(RemoteChecksOperator):
     """Compare each output's shadow generation with the published prod dataset, on its key.
 
     Partitioned datasets are compared on the partitions the generation wrote. The full diff is
     stored as JSON beside the quality results; its summary goes into the approval request. A
     candidate whose key is not unique or has nulls, or a diff over the thresholds of the
-    dataset's ``diff`` settings, fails the task before anyone is asked to approve.
+    dataset's ``diff`` settings, fails the task before anyone is asked to approve. A dataset over
+    ``distributed_checks``' size (either side) is diffed by the checks job, on Spark.
 
     :param artifact: the build task's result (``build.output``).
     :param generation: the shadow run's generation (the shadow deploy's ``generation``).
@@ -34,33 +36,63 @@ class DataDiffOperator(JobOperator):
 
     def perform(self, context) -> list[dict[str, Any]]:
         from glue_cicd import data_diff, datasets
+        from glue_cicd.quality import read_locations
+
+        environments, specs = self.load()
+        prod, settings = environments["prod"], environments.distributed_checks
+        store, catalog = self.store(prod), self.catalog(prod)
+        items = []
+        for output in specs[self.job].datasets.outputs:
+            location = datasets.generation_location(output, prod, self.generation_id)
+            written = None
+            if output.partition_by:
+                written = datasets.written_partitions(store.conn, location, output.partition_by)
+            table, partitions, where = datasets.published(catalog, prod, output, partitions=written)
+            candidate = self.data_entry(store, [(location, {})], output, settings)
+            published = None if where is None else self.data_entry(store, where, output, settings)
+            about = {
+                "output": output.name,
+                "table_version": table.get("VersionId") if table else None,
+                "published_partitions": partitions,
+            }
+            options = {
+                "key": output.key,
+                "partition_by": output.partition_by,
+                "float_precision": output.diff.float_precision,
+                "expected_changes": output.diff.expected_changes,
+            }
+            dataset = f"{prod.catalog_database}.{output.name}"
+            if candidate["distributed"] or (published or {}).get("distributed"):
+                # A partitioned table without these partitions yet: an empty published side.
+                against = None if table is None else published or "empty"
+                check = {"kind": "diff", "dataset": dataset, "candidate": candidate, "published": against,
+                         "options": options}  # fmt: skip
+                items.append({"about": about, "check": check})
+                continue
+            candidate_data = read_locations(store.conn, [(location, {})], output.format)
+            published_data = None
+            if table is not None:
+                published_data = candidate_data.schema.empty_table()
+                if where is not None:
+                    published_data = read_locations(store.conn, where, output.format)
+            report = data_diff.diff_tables(candidate_data, published_data, dataset=dataset, **options)
+            items.append({"about": about, "result": report})
+        return self.run_checks(context, prod, settings, items)
+
+    def conclude(self, context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from glue_cicd import data_diff
         from glue_cicd.errors import Refusal
 
         environments, specs = self.load()
         prod = environments["prod"]
+        store = self.store(prod)
         artifact = artifact_from(self.artifact)
-        store, catalog = self.store(prod), self.catalog(prod)
         results, problems = [], []
-        for output in specs[self.job].datasets.outputs:
-            location = datasets.generation_location(output, prod, self.generation_id)
-            candidate = datasets.read_generation(store.conn, output, prod, self.generation_id)
-            written = None
-            if output.partition_by:
-                written = datasets.written_partitions(store.conn, location, output.partition_by)
-            table, partitions, published = datasets.read_published(
-                store.conn, catalog, prod, output, partitions=written
-            )
-            if table is not None and published is None:  # a partitioned table without these partitions yet
-                published = candidate.schema.empty_table()
-            report = data_diff.diff_tables(
-                candidate,
-                published,
-                key=output.key,
-                partition_by=output.partition_by,
-                float_precision=output.diff.float_precision,
-                expected_changes=output.diff.expected_changes,
-                dataset=f"{prod.catalog_database}.{output.name}",
-            )
+        for item in items:
+            about, report = item["about"], item["result"]
+            if "refused" in report:
+                raise Refusal(report["refused"])
+            output = specs[self.job].output(about["output"])
             found = data_diff.problems(
                 report,
                 max_changed_share=output.diff.max_changed_share,
@@ -78,8 +110,8 @@ class DataDiffOperator(JobOperator):
                     "result_uri": result_uri,
                     "first_release": report["first_release"],
                     "changed_share": report.get("changed_share"),
-                    "table_version": table.get("VersionId") if table else None,
-                    "published_partitions": partitions,
+                    "table_version": about["table_version"],
+                    "published_partitions": about["published_partitions"],
                 }
             )
         self.ledger(environments).record(

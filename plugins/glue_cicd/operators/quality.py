@@ -6,18 +6,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from glue_cicd.operators.base import JobOperator, artifact_from
+from glue_cicd.operators.base import artifact_from
+from glue_cicd.operators.remote_checks import RemoteChecksOperator
 
 
-class QualityGateOperator(JobOperator):
+class QualityGateOperator(RemoteChecksOperator):
     """Validate every output dataset of the job with its Great Expectations suite.
 
     ``through_catalog`` False (the audit): the data of ``generation`` in S3, before anyone reads
     it. True (the post-publish check): what the environment's catalog now points consumers at
     within ``generation``; a dataset the catalog does not point at there fails.
 
-    Results are stored as JSON in the environment's data bucket and summarised in the log and
-    XCom; any failed expectation fails the task. In prod, a passed post-publish check marks the
+    A dataset over ``distributed_checks``' size is validated by the environment's checks job on
+    Spark (:class:`~glue_cicd.operators.remote_checks.RemoteChecksOperator`), the others
+    in-process. Results are stored as JSON in the environment's data bucket and summarised in the
+    log and XCom; any failed expectation fails the task. In prod, a passed post-publish check marks the
     deployment verified.
 
     :param environment: ``staging`` or ``prod``.
@@ -60,13 +63,12 @@ class QualityGateOperator(JobOperator):
 
     def perform(self, context) -> list[dict[str, Any]]:
         from glue_cicd.errors import Refusal
-        from glue_cicd.quality import DatasetUnavailableError, describe_failure, validate_table
+        from glue_cicd.quality import DatasetUnavailableError, read_locations, suite_json, validate_table
 
         environments, specs = self.load()
         env = environments[self.environment]
+        settings = environments.distributed_checks
         store = self.store(env)
-        artifact = artifact_from(self.artifact)
-        step = "post-publish check" if self.through_catalog else "audit"
         if self.glue_job and self.run_id:
             state = self.glue(env).run_state(self.glue_job, self.run_id)
             if state != "SUCCEEDED":
@@ -74,24 +76,48 @@ class QualityGateOperator(JobOperator):
                     f"audit refused in {env.name}; nothing was published: run {self.run_id} of {self.glue_job} "
                     f"ended {state}, so generation {self.generation_id} may be incomplete"
                 )
-        results, problems = [], []
+        items = []
         for output in specs[self.job].datasets.outputs:
+            about = {"output": output.name}
             try:
-                where, table = self.read(env, output, store)
-                quality = validate_table(table, output.suite, dataset=where)
+                where, locations = self.locations(env, output, store)
+                entry = self.data_entry(store, locations, output, settings)
+                if entry["distributed"]:
+                    check = {"kind": "validate", "dataset": where, "suite": suite_json(output.suite), "data": entry}
+                    items.append({"about": about, "check": check})
+                else:
+                    table = read_locations(store.conn, locations, output.format)
+                    result = validate_table(table, output.suite, dataset=where)
+                    items.append({"about": about, "result": result.to_dict()})
             except DatasetUnavailableError as exc:
-                problems.append(f"{output.name}: {exc}")
+                items.append({"about": about, "result": {"refused": str(exc)}})
+        return self.run_checks(context, env, settings, items)
+
+    def conclude(self, context, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from glue_cicd.errors import Refusal
+        from glue_cicd.quality import QualityResult, describe_failure
+
+        environments, _ = self.load()
+        env = environments[self.environment]
+        store = self.store(env)
+        artifact = artifact_from(self.artifact)
+        step = "post-publish check" if self.through_catalog else "audit"
+        results, problems = [], []
+        for item in items:
+            name, result = item["about"]["output"], item["result"]
+            if "refused" in result:
+                problems.append(f"{name}: {result['refused']}")
                 continue
+            quality = QualityResult(**{k: result[k] for k in QualityResult.__dataclass_fields__})
             self.log.info("%s", quality.summary())
-            result = quality.to_dict()
             kind = "published" if self.through_catalog else "audit"
-            key = f"_quality/{self.job}/{output.name}/{artifact.version}/{kind}-{context['run_id']}.json"
+            key = f"_quality/{self.job}/{name}/{artifact.version}/{kind}-{context['run_id']}.json"
             result["result_uri"] = store.put_json(env.data_bucket, key.replace(":", "-"), result)
             self.log.info("results stored in %s", result["result_uri"])
             results.append(result)
             if not quality.success:
                 failures = "; ".join(describe_failure(f) for f in quality.failures)
-                problems.append(f"{output.name}: {quality.failed} failed expectations: {failures}")
+                problems.append(f"{name}: {quality.failed} failed expectations: {failures}")
         ledger = self.ledger(environments)
         ledger.record(
             self.job,
@@ -113,13 +139,13 @@ class QualityGateOperator(JobOperator):
             ledger.record(self.job, "verification", run_id=self.run_ref(context), version=artifact.version)
         return results
 
-    def read(self, env, output, store) -> tuple[str, Any]:
-        """Where the data was read and the data (an Arrow table)."""
+    def locations(self, env, output, store) -> tuple[str, list[tuple[str, dict[str, str]]]]:
+        """Where the data is read, in words and as ``(uri, partition values)`` locations."""
         from glue_cicd import datasets
 
         if not self.through_catalog:
-            return datasets.generation_location(output, env, self.generation_id), datasets.read_generation(
-                store.conn, output, env, self.generation_id
-            )
-        data = datasets.read_published_generation(store.conn, self.catalog(env), env, output, self.generation_id)
-        return f"{env.catalog_database}.{output.name} (generation {self.generation_id})", data
+            return datasets.generation_location(output, env, self.generation_id), [
+                (datasets.generation_location(output, env, self.generation_id), {})
+            ]
+        where = datasets.published_generation(store.conn, self.catalog(env), env, output, self.generation_id)
+        return f"{env.catalog_database}.{output.name} (generation {self.generation_id})", where

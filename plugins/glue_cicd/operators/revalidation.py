@@ -10,6 +10,7 @@ from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
 from airflow.sdk import BaseOperator
 
 from glue_cicd.operators.base import XCOM_FAILURE, JobOperator
+from glue_cicd.operators.remote_checks import RemoteChecksOperator
 
 
 def prod_datasets() -> list[dict[str, str]]:
@@ -39,12 +40,12 @@ class ListProdDatasetsOperator(BaseOperator):
         return datasets
 
 
-class RevalidateDatasetOperator(JobOperator):
+class RevalidateDatasetOperator(RemoteChecksOperator):
     """Validate what prod consumers read of one output dataset (through the catalog) with its suite.
 
     Stores the result JSON in the prod data bucket and a ``revalidation`` ledger entry. A failed
     expectation, or a dataset with no data, fails the task; the failure text is pushed to XCom for
-    the alert.
+    the alert. A table over ``distributed_checks``' size is validated by the checks job.
 
     :param dataset: the output dataset's name in the job's spec.
     """
@@ -58,38 +59,57 @@ class RevalidateDatasetOperator(JobOperator):
         self.dataset = dataset
 
     def perform(self, context) -> dict[str, Any]:
-        from glue_cicd.datasets import read_published
-        from glue_cicd.errors import Refusal
-        from glue_cicd.quality import DatasetUnavailableError, describe_failure, validate_table
+        from glue_cicd.datasets import published
+        from glue_cicd.quality import DatasetUnavailableError, read_locations, suite_json, validate_table
 
         environments, specs = self.load()
-        prod = environments["prod"]
+        prod, settings = environments["prod"], environments.distributed_checks
         output = specs[self.job].output(self.dataset)
+        store = self.store(prod)
+        table_name = f"{prod.catalog_database}.{output.name}"
+        about = {"table": table_name, "suite": output.suite}
+        try:
+            table, _, locations = published(self.catalog(prod), prod, output)
+            if locations is None:
+                raise DatasetUnavailableError(
+                    f"catalog table {table_name} " + ("does not exist" if table is None else "has no partitions")
+                )
+            entry = self.data_entry(store, locations, output, settings)
+            if entry["distributed"]:
+                check = {"kind": "validate", "dataset": table_name, "suite": suite_json(output.suite), "data": entry}
+                return self.run_checks(context, prod, settings, [{"about": about, "check": check}])
+            data = read_locations(store.conn, locations, output.format)
+            result = validate_table(data, output.suite, dataset=table_name)
+            item = {"about": about, "result": result.to_dict()}
+        except DatasetUnavailableError as exc:
+            item = {"about": about, "result": {"refused": str(exc)}}
+        return self.conclude(context, [item])
+
+    def conclude(self, context, items: list[dict[str, Any]]) -> dict[str, Any]:
+        from glue_cicd.errors import Refusal
+        from glue_cicd.quality import QualityResult, describe_failure
+
+        environments, _ = self.load()
+        prod = environments["prod"]
+        (item,) = items
+        result, table_name, suite = item["result"], item["about"]["table"], item["about"]["suite"]
         ledger = self.ledger(environments)
         live = ledger.live(self.job, "prod")
         version = live.version if live else "never released"
         name = f"{self.job}.{self.dataset} (release {version})"
-        store = self.store(prod)
-        table_name = f"{prod.catalog_database}.{output.name}"
         problem = None
-        try:
-            table, _, data = read_published(store.conn, self.catalog(prod), prod, output)
-            if data is None:
-                raise DatasetUnavailableError(
-                    f"catalog table {table_name} " + ("does not exist" if table is None else "has no partitions")
-                )
-            quality = validate_table(data, output.suite, dataset=table_name)
+        if "refused" in result:
+            problem = f"{name} has no data to validate in {table_name}: {result['refused']}"
+            result = {"dataset": table_name, "suite": suite, "success": False, "passed": 0, "failed": 0,
+                      "row_count": 0, "failures": [], "error": result["refused"]}  # fmt: skip
+        else:
+            quality = QualityResult(**{k: result[k] for k in QualityResult.__dataclass_fields__})
             self.log.info("%s", quality.summary())
-            result = quality.to_dict()
             if not quality.success:
                 failures = "; ".join(describe_failure(f) for f in quality.failures)
-                problem = f"{name} failed {quality.failed} expectations of suite {output.suite}: {failures}"
-        except DatasetUnavailableError as exc:
-            problem = f"{name} has no data to validate in {table_name}: {exc}"
-            result = {"dataset": table_name, "suite": output.suite, "success": False, "passed": 0,
-                      "failed": 0, "row_count": 0, "failures": [], "error": str(exc)}  # fmt: skip
+                problem = f"{name} failed {quality.failed} expectations of suite {suite}: {failures}"
         key = f"_quality/revalidation/{self.job}/{self.dataset}/{context['run_id']}.json".replace(":", "-")
-        result_uri = store.put_json(prod.data_bucket, key, result)
+        result_uri = self.store(prod).put_json(prod.data_bucket, key, result)
         ledger.record(
             self.job,
             "revalidation",
