@@ -16,7 +16,7 @@ help:
 	@echo "make up        local AWS emulator + Airflow standalone with this project's DAGs (Ctrl-C stops)"
 	@echo "make e2e       end-to-end: real Airflow servers, the README CI recipe, the runtime pins alone"
 	@echo "make browser   Playwright and Debian's Chromium for the browser tests (make e2e installs them)"
-	@echo "make bench     the benchmarks in bench/ (ratios measured in one run; about 12 minutes)"
+	@echo "make bench     the benchmarks in bench/ (ratios measured in one run; about 20 minutes)"
 	@echo "make emulator  only the local AWS emulator on http://127.0.0.1:5000"
 	@echo "make lint      ruff (with Airflow's AIR rules)"
 	@echo "make clean     remove .venv and local state"
@@ -64,7 +64,7 @@ browser: $(BROWSER_STAMP)
 e2e: $(STAMP) team-stack-deps browser
 	$(BIN)/python -m pytest -m e2e tests/e2e
 
-BENCHMARKS := parse_cost emulator_overhead release_lead_time gate_throughput audit_history waiting_approvals data_diff awsglue_overhead
+BENCHMARKS := parse_cost emulator_overhead release_lead_time gate_throughput audit_history distributed_audit waiting_approvals data_diff awsglue_overhead
 bench: $(STAMP)
 	@for name in $(BENCHMARKS); do echo "== bench/$$name.py"; $(BIN)/python -m bench.$$name || exit 1; echo; done
 

@@ -49,3 +49,23 @@ class QuietGlueJobCompleteTrigger(GlueJobCompleteTrigger):
         self._log = QuietLog(self.log)
         async for event in super().run():
             yield event
+
+
+class ChecksRunTrigger(QuietGlueJobCompleteTrigger):
+    """A run of the checks job, whose event also carries what the task needs to resume: its
+    request, environment and attempt (``airflow dags test`` resumes a task with the event alone,
+    without the deferral's method kwargs)."""
+
+    def __init__(self, *, request_uri: str, environment: str, attempt: int, **kwargs):
+        super().__init__(**kwargs)
+        self.resume = {"request_uri": request_uri, "environment": environment, "attempt": attempt}
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        classpath, kwargs = super().serialize()
+        return classpath, {**kwargs, **self.resume}
+
+    async def run(self):
+        from airflow.triggers.base import TriggerEvent
+
+        async for event in super().run():
+            yield TriggerEvent({**event.payload, "job_name": self.job_name, **self.resume})

@@ -15,6 +15,7 @@ from operators.test_write_audit_publish import JOB, published, release, sales, w
 
 from glue_cicd import data_diff
 from glue_cicd.hooks.artifacts import ArtifactStoreHook
+from glue_cicd.operators.base import XCOM_FAILURE
 from glue_cicd.operators.data_diff import DataDiffOperator
 from glue_cicd.operators.quality import QualityGateOperator
 from glue_cicd.operators.revalidation import RevalidateDatasetOperator
@@ -230,5 +231,5 @@ def test_a_checks_job_that_keeps_failing_is_an_infrastructure_error_and_nothing_
     assert "ended STOPPED" in message
     assert "(attempt 2 of 2)" in message
     assert "an infrastructure error, not a data verdict" in message
-    assert "failure" not in ctx["ti"].xcom  # no refusal recorded: nothing judged the data
+    assert ctx["ti"].xcom[XCOM_FAILURE] == message  # what the run's alert reports
     assert published(catalog) == {"2026-11-25": live}  # the publish after it never ran

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from glue_cicd.operators.base import JobOperator
+from glue_cicd.operators.base import XCOM_FAILURE, JobOperator
 from glue_cicd.spec import DistributedChecks, Environment, OutputDataset
 
 
@@ -57,14 +57,14 @@ class RemoteChecksOperator(JobOperator):
 
     def start_checks(self, env: Environment, settings: DistributedChecks, job: str, request_uri: str, attempt: int):
         from glue_cicd.hooks.checks_job import ChecksJobHook
-        from glue_cicd.triggers import QuietGlueJobCompleteTrigger
+        from glue_cicd.triggers import ChecksRunTrigger
 
         run_id = ChecksJobHook(aws_conn_id=env.aws_conn_id, region_name=env.region).start(job, request_uri)
         self.log.info("checks job %s run %s started (attempt %d of %d) on %s", job, run_id, attempt,
                       settings.attempts, request_uri)  # fmt: skip
         delay = max(1, math.ceil(env.glue_poll_seconds))
         self.defer(
-            trigger=QuietGlueJobCompleteTrigger(
+            trigger=ChecksRunTrigger(
                 job_name=job,
                 run_id=run_id,
                 verbose=True,
@@ -72,19 +72,17 @@ class RemoteChecksOperator(JobOperator):
                 region_name=env.region,
                 waiter_delay=delay,
                 waiter_max_attempts=math.ceil(settings.timeout_minutes * 60 / delay) + 10,
+                request_uri=request_uri,
+                environment=env.name,
+                attempt=attempt,
             ),
             method_name="checks_ended",
-            kwargs={
-                "environment": env.name,
-                "job_name": job,
-                "request_uri": request_uri,
-                "run_id": run_id,
-                "attempt": attempt,
-            },  # fmt: skip
         )
 
-    def checks_ended(self, context, event=None, **kwargs) -> Any:
-        return self.refusing(context, self._checks_ended, context, **kwargs)
+    def checks_ended(self, context, event: dict[str, Any]) -> Any:
+        """Resume when the checks job's run has ended (the event says which, and of what request)."""
+        keys = ("environment", "job_name", "request_uri", "run_id", "attempt")
+        return self.refusing(context, self._checks_ended, context, **{k: event[k] for k in keys})
 
     def _checks_ended(self, context, *, environment: str, job_name: str, request_uri: str, run_id: str, attempt: int):
         from airflow.sdk.exceptions import AirflowException
@@ -101,11 +99,13 @@ class RemoteChecksOperator(JobOperator):
             if attempt < settings.attempts:
                 self.log.warning("%s: an infrastructure error, not a data verdict; starting the checks again", reason)
                 return self.start_checks(env, settings, job_name, request_uri, attempt + 1)
-            raise AirflowException(
+            reason = (
                 f"{reason} (attempt {attempt} of {settings.attempts}): an infrastructure error, not a data "
                 "verdict; no verdict was given and nothing that waits for it happened. The task's retries "
                 "start the checks again."
             )
+            context["ti"].xcom_push(key=XCOM_FAILURE, value=reason)  # for the alert, if no retry succeeds
+            raise AirflowException(reason)
         store = self.store(env)
         items = store.get_json(request_uri)["items"]
         for item in items:
