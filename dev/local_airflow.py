@@ -34,6 +34,9 @@ def airflow_env(airflow_home: Path, endpoint_url: str, region: str = "us-east-1"
         AIRFLOW_HOME=str(airflow_home),
         AIRFLOW__CORE__DAGS_FOLDER=str(PROJECT_DIR / "dags"),
         AIRFLOW__CORE__PLUGINS_FOLDER=str(PROJECT_DIR / "plugins"),
+        # SQLite (the local default) allows one writer: wait for the lock rather than fail after 5 s
+        # when a CLI command writes while `airflow standalone` runs. The team stack uses Postgres.
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{airflow_home}/airflow.db?timeout=60",
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
         AIRFLOW_CONN_AWS_DEFAULT=json.dumps(connection),

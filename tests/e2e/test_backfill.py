@@ -1,21 +1,26 @@
 """A date job backfilled with Airflow's own backfill on a real server (``airflow standalone``): one
 audited generation and one published partition per date, and a date without input publishes
 nothing and sends one alert. Prod holds earlier days of clean sales (copies of the released day,
-as daily runs would have left them) and one day without any.
+as daily runs would have left them) and one day without any. The days follow the DAG's timetable,
+so the test holds at any time of day: unpaused, the scheduler runs the latest complete interval,
+which before 04:00 UTC is the day before yesterday's.
 """
 
 from __future__ import annotations
 
 import subprocess
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from airflow.timetables.base import TimeRestriction
+from airflow.timetables.interval import CronDataIntervalTimetable
 
 from dev.local_airflow import AIRFLOW, AirflowApi, AirflowStandalone, airflow_env, free_port, migrate
 from glue_cicd.hooks.ledger import LedgerHook
 from glue_cicd.publish import PARTITION_INPUT_KEYS
+from glue_cicd.spec import load_jobs
 from support.dag_runs import PROD_BUCKET, consumers_read, ensure_released
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(2400)]
@@ -35,13 +40,25 @@ def released(emulator, tmp_path_factory):
     return airflow
 
 
+def latest_scheduled_day() -> date:
+    """The date the scheduler's first run processes once the DAG is unpaused (catchup off): the
+    start of the latest complete interval of the job's schedule."""
+    [spec] = [s for name, s in load_jobs()[0].items() if name == DAG[5:]]
+    timetable = CronDataIntervalTimetable(spec.run.schedule, "UTC")
+    restriction = TimeRestriction(earliest=datetime(2026, 1, 1, tzinfo=UTC), latest=None, catchup=False)
+    info = timetable.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
+    return info.data_interval.start.date()
+
+
 @pytest.fixture
 def earlier_days(aws, released):
-    """clean_sales partitions for the three days before yesterday's run, as daily runs leave them."""
+    """clean_sales partitions for the scheduler's first day and the two before it, as daily runs
+    leave them: copies of the release's own day (today)."""
     glue, s3 = aws("glue"), aws("s3")
     today = datetime.now(UTC).date()
     source = glue.get_partition(DatabaseName=DB, TableName="clean_sales", PartitionValues=[str(today)])["Partition"]
-    days = [today - timedelta(days=n) for n in (1, 2, 3)]
+    latest = latest_scheduled_day()
+    days = [latest - timedelta(days=n) for n in (0, 1, 2)]
     generation = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     prefix = source["StorageDescriptor"]["Location"].removeprefix(f"s3://{PROD_BUCKET}/")
     objects = s3.list_objects_v2(Bucket=PROD_BUCKET, Prefix=prefix)["Contents"]
@@ -73,7 +90,7 @@ def test_a_backfill_publishes_one_audited_generation_per_date_and_skips_none_sil
         airflow.start()
         api = AirflowApi(airflow.url, "admin", airflow.passwords()["admin"])
         assert api.parsed_dag(DAG)["is_paused"] is True  # the emulator's environments file: paused
-        # Unpaused, it also runs its latest interval (yesterday's date) on its schedule.
+        # Unpaused, it also runs its latest complete interval (earlier_days[0]) on its schedule.
         api.call("PATCH", f"/api/v2/dags/{DAG}", {"is_paused": False})
         backfill = subprocess.run(
             [AIRFLOW, "backfill", "create", "--dag-id", DAG, "--from-date", f"{missing}T04:00:00+00:00",

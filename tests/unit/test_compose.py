@@ -201,6 +201,7 @@ def expected_airflow_env(endpoint_url: str) -> dict[str, str]:
     with mock.patch.dict(os.environ, clear=True):
         env = airflow_env(Path(IMAGE_PROJECT_DIR), endpoint_url)
     env.pop("PATH")  # it finds this checkout's virtualenv; the image has its own PATH
+    env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")  # SQLite; the stack runs on Postgres
     return {name: value.replace(str(PROJECT_DIR), IMAGE_PROJECT_DIR) for name, value in env.items()}
 
 
