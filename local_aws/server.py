@@ -6,8 +6,9 @@ import logging
 import threading
 from pathlib import Path
 
-from local_aws import catalog_api, glue_api, logs_api
+from local_aws import catalog_api, glue_api, lambda_api, logs_api
 from local_aws.executor import LocalGlueExecutor
+from local_aws.lambda_executor import LocalLambdaExecutor
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +21,9 @@ class EmulatorError(RuntimeError):
 
 
 class Emulator:
-    """moto's server with Glue ``UpdateJob``/``BatchStopJobRun``, a local Glue executor and the
-    Glue Data Catalog as AWS answers it (:mod:`local_aws.catalog_api`).
+    """moto's server with Glue ``UpdateJob``/``BatchStopJobRun``, a local Glue executor, the
+    Glue Data Catalog as AWS answers it (:mod:`local_aws.catalog_api`) and Lambda functions that
+    really run (:mod:`local_aws.lambda_api`).
 
     moto keeps its state per process, so run one emulator per process.
 
@@ -77,6 +79,8 @@ class Emulator:
             workdir=self.workdir,
         )
         glue_api.install(self.executor)
+        lambda_workdir = self.workdir / "lambda" if self.workdir else None
+        lambda_api.install(LocalLambdaExecutor(endpoint_url=self.endpoint_url, workdir=lambda_workdir))
         catalog_api.install()
         logs_api.install()
         self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)

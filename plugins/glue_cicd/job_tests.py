@@ -93,24 +93,34 @@ def _java_version() -> str:
 
 def run_job_tests(job: str, jobs_dir: Path, workdir: Path, timeout: float = 1800) -> tuple[TestReport, bytes, str]:
     """Run ``<jobs_dir>/<job>/tests`` with pytest; return the report, the JUnit XML and the output tail."""
-    tests = jobs_dir / job / "tests"
+    # The jobs' code and glue_runtime, plus local_runtime (awsglue off Glue); never the pipeline's library.
+    return run_pytest(job, jobs_dir / job, [jobs_dir, paths.LOCAL_RUNTIME_DIR], workdir, timeout)
+
+
+def run_pytest(
+    name: str, folder: Path, pythonpath: list[Path], workdir: Path, timeout: float = 1800
+) -> tuple[TestReport, bytes, str]:
+    """Run ``<folder>/tests`` with pytest on ``pythonpath`` alone; return the report, the JUnit XML
+    and the output tail. ``name`` (a job or function) names it in errors."""
+    tests = folder / "tests"
     if not tests.is_dir():
-        raise JobTestsFailed(f"{tests}: the job has no tests folder; every job needs tests/ with pytest tests")
+        raise JobTestsFailed(
+            f"{tests}: {name} has no tests folder; every job and function needs tests/ with pytest tests"
+        )
     junit = workdir / "junit.xml"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    # The jobs' code and glue_runtime, plus local_runtime (awsglue off Glue); never the pipeline's library.
-    env["PYTHONPATH"] = os.pathsep.join([str(jobs_dir), str(paths.LOCAL_RUNTIME_DIR)])
+    env["PYTHONPATH"] = os.pathsep.join(str(p) for p in pythonpath)
     command = [
         sys.executable, "-m", "pytest", str(tests), f"--junitxml={junit}", "-v", "-p", "no:cacheprovider",
-        "--import-mode=importlib", f"--rootdir={jobs_dir / job}", "-o", "addopts=", "-o", "testpaths=",
+        "--import-mode=importlib", f"--rootdir={folder}", "-o", "addopts=", "-o", "testpaths=",
     ]  # fmt: skip
     try:
         result = subprocess.run(
             command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
         )
     except subprocess.TimeoutExpired as exc:
-        raise JobTestsFailed(f"{job}'s tests did not finish within {timeout:.0f} s") from exc
+        raise JobTestsFailed(f"{name}'s tests did not finish within {timeout:.0f} s") from exc
     tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-40:])
     if not junit.exists():
-        raise JobTestsFailed(f"{job}'s tests could not run (pytest exit code {result.returncode}):\n{tail}")
+        raise JobTestsFailed(f"{name}'s tests could not run (pytest exit code {result.returncode}):\n{tail}")
     return parse_junit(junit.read_bytes()), junit.read_bytes(), tail

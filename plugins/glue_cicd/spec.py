@@ -181,6 +181,24 @@ class Environment(_Model):
     # results (cloudformation.yaml's GlueChecksRoleArn); without it, glue_role_arn.
     checks_glue_role_arn: RoleArn | None = None
     retention: Retention = Retention()
+    # Lambda functions (lambda_functions/): the role they run under unless a function names its
+    # own, their names, how often a bake reads the new version's metrics, and (the emulator's
+    # file only) a shorter bake than the functions declare.
+    lambda_role_arn: RoleArn | None = None
+    function_name_pattern: Annotated[str, _placeholders(("function", "environment"))] = "{function}-{environment}"
+    bake_poll_seconds: Annotated[float, Field(ge=0.5, le=600)] = 30.0
+    bake_minutes_override: Annotated[float, Field(gt=0, le=1440)] | None = None
+
+    @field_validator("function_name_pattern")
+    @classmethod
+    def _pattern_names_function(cls, value: str) -> str:
+        if "{function}" not in value:
+            raise ValueError("must contain {function}")
+        return value
+
+    def function_name(self, function: str) -> str:
+        """The Lambda function's name for ``function`` in this environment."""
+        return self.function_name_pattern.format(function=function, environment=self.name)
 
     @field_validator("job_name_pattern")
     @classmethod

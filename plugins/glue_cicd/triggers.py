@@ -1,10 +1,11 @@
-"""The provider's Glue run trigger, without the lines it repeats on every poll."""
+"""The provider's Glue run trigger without the lines it repeats on every poll, and a Lambda bake's."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from airflow.providers.amazon.aws.triggers.glue import GlueJobCompleteTrigger
+from airflow.triggers.base import BaseTrigger
 
 # What the provider's trigger logs on every poll when nothing happened.
 NOTHING_NEW = ("No new Glue driver logs so far", "No new log from the Glue Job in ")
@@ -69,3 +70,74 @@ class ChecksRunTrigger(QuietGlueJobCompleteTrigger):
 
         async for event in super().run():
             yield TriggerEvent({**event.payload, "job_name": self.job_name, **self.resume})
+
+
+class BakeTrigger(BaseTrigger):
+    """One bake of a traffic step: polls the new version's invocations and errors through the
+    alias (CloudWatch) until the bake ends or its errors exceed ``max_error_rate``. The event
+    carries ``passed``, the counts and ``step`` (what the task resumes from)."""
+
+    def __init__(
+        self,
+        *,
+        function_name: str,
+        alias: str,
+        version: str,
+        started: str,
+        ends: str,
+        max_error_rate: float,
+        poll_seconds: float,
+        step: int,
+        aws_conn_id: str,
+        region_name: str,
+    ):
+        super().__init__()
+        self.kwargs = {
+            "function_name": function_name,
+            "alias": alias,
+            "version": version,
+            "started": started,
+            "ends": ends,
+            "max_error_rate": max_error_rate,
+            "poll_seconds": poll_seconds,
+            "step": step,
+            "aws_conn_id": aws_conn_id,
+            "region_name": region_name,
+        }
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return f"{type(self).__module__}.{type(self).__qualname__}", dict(self.kwargs)
+
+    async def run(self):
+        import asyncio
+        from datetime import UTC, datetime, timedelta
+
+        from airflow.triggers.base import TriggerEvent
+
+        from glue_cicd.functions import bake_problem
+        from glue_cicd.hooks.lambda_functions import LambdaFunctionHook
+
+        k = self.kwargs
+        hook = LambdaFunctionHook(aws_conn_id=k["aws_conn_id"], region_name=k["region_name"])
+        started, ends = datetime.fromisoformat(k["started"]), datetime.fromisoformat(k["ends"])
+        while True:
+            now = datetime.now(UTC)
+            calls, errors = await asyncio.to_thread(
+                hook.version_calls, k["function_name"], k["alias"], k["version"], started, now + timedelta(minutes=1)
+            )
+            problem = bake_problem(calls, errors, k["max_error_rate"])
+            if problem or now >= ends:
+                self.log.info(
+                    "step %s of %s:%s: %d calls, %d errors", k["step"], k["function_name"], k["alias"], calls, errors
+                )
+                yield TriggerEvent(
+                    {
+                        "passed": problem is None,
+                        "problem": problem,
+                        "invocations": calls,
+                        "errors": errors,
+                        "step": k["step"],
+                    }
+                )
+                return
+            await asyncio.sleep(min(k["poll_seconds"], max(0.5, (ends - now).total_seconds())))

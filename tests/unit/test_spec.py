@@ -578,7 +578,8 @@ BAD_ENVIRONMENTS = [
             "field 'environments.staging.regoin': unknown field; did you mean 'region'? allowed: name, aws_conn_id, "
             "region, glue_role_arn, artifact_bucket, data_bucket, job_name_pattern, approvers, approval_timeout_hours, "
             "require_recorded_approval, glue_poll_seconds, catalog_database, shadow_glue_role_arn, "
-            "checks_glue_role_arn, retention"
+            "checks_glue_role_arn, retention, lambda_role_arn, function_name_pattern, bake_poll_seconds, "
+            "bake_minutes_override"
         ],
     ),
     (
@@ -648,9 +649,10 @@ def test_the_default_environments_are_strict_and_the_emulators_differ_only_in_re
     for env in default.environments.values():
         assert env.require_recorded_approval is True, env.name
         assert env.glue_poll_seconds == strict["glue_poll_seconds"].default, env.name
+        assert env.bake_minutes_override is None, env.name  # bakes as long as the functions declare
     assert local["prod"].require_recorded_approval is False
     assert default.run_dags_paused_upon_creation is False  # scheduled runs start once deployed
-    relaxed = {"require_recorded_approval", "glue_poll_seconds"}
+    relaxed = {"require_recorded_approval", "glue_poll_seconds", "bake_poll_seconds", "bake_minutes_override"}
     top = {"environments", "run_dags_paused_upon_creation"}
     assert local.model_dump(exclude=top) == default.model_dump(exclude=top)
     for name, env in default.environments.items():
