@@ -1,7 +1,8 @@
 # Two images, two targets:
 #   airflow   what Airflow runs: the official Airflow image, the runtime pins (requirements.txt),
 #             Java 17 for local PySpark (each job's own tests in the release's test stage), and
-#             the pipeline's folders (dags, plugins, glue_jobs, expectations, infrastructure) and
+#             the pipeline's folders (dags, plugins, glue_jobs, lambda_functions, state_machines,
+#             expectations, infrastructure) and
 #             local_runtime (the awsglue API on local Spark, for the jobs' tests in the test stage).
 #   emulator  the local AWS emulator for a team's stack: the airflow image plus the development
 #             pins (requirements-dev.txt: moto) and the emulator (local_aws/, dev/). Never deployed.
@@ -43,6 +44,8 @@ RUN grep -qxF "apache-airflow==${AIRFLOW_VERSION}" /requirements.txt \
 COPY --chown=airflow:0 dags/ /opt/airflow/dags/
 COPY --chown=airflow:0 plugins/ /opt/airflow/plugins/
 COPY --chown=airflow:0 glue_jobs/ /opt/airflow/glue_jobs/
+COPY --chown=airflow:0 lambda_functions/ /opt/airflow/lambda_functions/
+COPY --chown=airflow:0 state_machines/ /opt/airflow/state_machines/
 COPY --chown=airflow:0 local_runtime/ /opt/airflow/local_runtime/
 COPY --chown=airflow:0 expectations/ /opt/airflow/expectations/
 COPY --chown=airflow:0 infrastructure/ /opt/airflow/infrastructure/

@@ -5,7 +5,7 @@ build -> test -> staging (deploy, sample calls) -> evidence -> approval -> prod:
 takes a share of the ``live`` alias's calls per traffic step while its errors are watched, then
 all of them; on errors (or any failure after deploying) every call goes back to the previous
 version. Wiring only: the logic lives in ``glue_cicd``. Invalid specs are reported by
-``validate_job_specs.py``.
+``validate_function_specs.py``.
 """
 
 from __future__ import annotations
@@ -13,15 +13,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, Param, TriggerRule, chain
+from airflow.sdk import DAG, TriggerRule, chain
 
 from glue_cicd.function_spec import load_functions
+from glue_cicd.operators.alias_target import release_params
 from glue_cicd.operators.approval import approval_task
 from glue_cicd.operators.function_build import BuildFunctionOperator, FunctionTestsOperator
 from glue_cicd.operators.function_deploy import DeployFunctionOperator, SmokeTestOperator
 from glue_cicd.operators.function_evidence import FunctionEvidenceOperator
 from glue_cicd.operators.locks import ReleaseLocksOperator, wait_for_prod_lock
-from glue_cicd.operators.traffic import RollbackFunctionOperator, ShiftTrafficOperator
+from glue_cicd.operators.traffic import RollbackAliasOperator, ShiftTrafficOperator
 from glue_cicd.spec import load_environments
 
 environments = load_environments()
@@ -43,15 +44,7 @@ for function, spec in specs.items():
         max_active_runs=1,
         tags=["lambda", "release", function],
         default_args={"owner": ", ".join(spec.owners), "retries": 2, "retry_delay": timedelta(seconds=30)},
-        params={
-            "release_notes": Param("", type="string", title="Release notes", format="multiline"),
-            "allow_drift": Param(
-                False,
-                type="boolean",
-                title="Take over a drifted alias",
-                description="Deploy even if prod's live alias was changed outside the pipeline.",
-            ),
-        },
+        params=release_params(),
     ) as dag:
         build = BuildFunctionOperator(task_id="build", function=function)
         test = FunctionTestsOperator(task_id="test", function=function, artifact=build.output)
@@ -71,7 +64,7 @@ for function, spec in specs.items():
         approval = approval_task(
             environments=environments, env=prod, subject=evidence.output["subject"], body=evidence.output["body"]
         )
-        wait_for_lock = wait_for_prod_lock(f"lambda:{function}", prod)
+        wait_for_lock = wait_for_prod_lock(spec.target, prod)
         deploy_prod = DeployFunctionOperator(
             task_id="deploy_prod",
             function=function,
@@ -80,17 +73,22 @@ for function, spec in specs.items():
             approval=approval.output,
         )
         shift_traffic = ShiftTrafficOperator(
-            task_id="shift_traffic", function=function, artifact=build.output, deployment=deploy_prod.output
+            task_id="shift_traffic",
+            kind="lambda",
+            target=function,
+            artifact=build.output,
+            deployment=deploy_prod.output,
         )
-        rollback_prod = RollbackFunctionOperator(
+        rollback_prod = RollbackAliasOperator(
             task_id="rollback_prod",
-            function=function,
+            kind="lambda",
+            target=function,
             deployment=deploy_prod.output,
             failed_tasks=["deploy_prod", "shift_traffic"],
             trigger_rule=TriggerRule.ONE_FAILED,
             retries=0,
         )
-        release_locks = ReleaseLocksOperator(task_id="release_locks", job=f"lambda:{function}").as_teardown()
+        release_locks = ReleaseLocksOperator(task_id="release_locks", job=spec.target).as_teardown()
 
         chain(build, test, deploy_staging, smoke_staging, evidence, approval, wait_for_lock, deploy_prod)
         chain(deploy_prod, shift_traffic)

@@ -6,7 +6,7 @@ import logging
 import threading
 from pathlib import Path
 
-from local_aws import catalog_api, glue_api, lambda_api, logs_api
+from local_aws import catalog_api, glue_api, lambda_api, logs_api, states_api
 from local_aws.executor import LocalGlueExecutor
 from local_aws.lambda_executor import LocalLambdaExecutor
 
@@ -22,8 +22,9 @@ class EmulatorError(RuntimeError):
 
 class Emulator:
     """moto's server with Glue ``UpdateJob``/``BatchStopJobRun``, a local Glue executor, the
-    Glue Data Catalog as AWS answers it (:mod:`local_aws.catalog_api`) and Lambda functions that
-    really run (:mod:`local_aws.lambda_api`).
+    Glue Data Catalog as AWS answers it (:mod:`local_aws.catalog_api`), Lambda functions that
+    really run (:mod:`local_aws.lambda_api`) and Step Functions executions that run them
+    (:mod:`local_aws.states_api`).
 
     moto keeps its state per process, so run one emulator per process.
 
@@ -83,6 +84,7 @@ class Emulator:
         lambda_api.install(LocalLambdaExecutor(endpoint_url=self.endpoint_url, workdir=lambda_workdir))
         catalog_api.install()
         logs_api.install()
+        states_api.install(self.port)
         self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
         self._thread.start()
         log.info("AWS emulator listening on %s", self.endpoint_url)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import AfterValidator, Field, PrivateAttr, ValidationError, field_validator
 
@@ -24,6 +24,7 @@ from glue_cicd.spec import (
     _read_yaml,
     _shaped,
     load_environments,
+    load_folders,
 )
 
 Runtime = Literal["python3.11", "python3.12", "python3.13"]
@@ -71,28 +72,19 @@ class TrafficShift(_Model):
         return value
 
 
-class FunctionSpec(_Model):
-    """One Lambda function, as declared in ``lambda_functions/<function>/function.yaml``."""
+class ReleaseTargetSpec(_Model):
+    """What the specs of alias-routed release targets share (Lambda functions, state machines):
+    ``KIND`` names them in the ledger, ``ROLE_FIELD`` is the environment's default role."""
 
+    KIND: ClassVar[str]
+    ROLE_FIELD: ClassVar[str]
     name: Annotated[
         str, _shaped(r"[a-z][a-z0-9_]{0,47}", "1-48 lowercase letters, digits and _, starting with a letter")
     ]
     description: Annotated[str, Field(min_length=1, max_length=256)]
     owners: Annotated[list[str], Field(min_length=1)]
-    runtime: Runtime
-    handler: Annotated[
-        str, _shaped(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+", "<module>.<function>, e.g. handler.handle")
-    ]
-    memory_mb: Annotated[int, Field(ge=128, le=10240)] = 128
-    timeout_seconds: Annotated[int, Field(ge=1, le=900)] = 3
-    environment: dict[
-        Annotated[str, _shaped(r"[A-Za-z][A-Za-z0-9_]*", "letters, digits and _"), AfterValidator(_variable_name)],
-        Annotated[str, _placeholders(VARIABLE_PLACEHOLDERS)],
-    ] = {}
-    # An IAM role name in the environment's account; without it, the environment's lambda_role_arn.
+    # An IAM role name in the environment's account; without it, the environment's ROLE_FIELD.
     role: Annotated[str, _shaped(r"[\w+=,.@-]{1,64}", "an IAM role name")] | None = None
-    # Packages installed into the deployment package (pip install --no-deps: pin dependencies too).
-    requirements: list[Annotated[str, AfterValidator(_pinned)]] = []
     traffic: TrafficShift = TrafficShift()
     tags: dict[str, str] = {}
     _folder: Path = PrivateAttr(default=Path())
@@ -103,14 +95,38 @@ class FunctionSpec(_Model):
 
     @property
     def target(self) -> str:
-        """The function's name in the ledger and its locks (beside the Glue jobs' names)."""
-        return f"lambda:{self.name}"
+        """The target's name in the ledger and its locks (beside the Glue jobs' names)."""
+        return f"{self.KIND}:{self.name}"
 
     def role_arn(self, env) -> str:
-        """The role the function runs under in ``env``."""
+        """The role the target runs under in ``env``."""
+        default = getattr(env, self.ROLE_FIELD)
         if self.role is None:
-            return env.lambda_role_arn
-        return env.lambda_role_arn.rsplit(":role/", 1)[0] + f":role/{self.role}"
+            return default
+        return default.rsplit(":role/", 1)[0] + f":role/{self.role}"
+
+    def samples(self) -> dict[str, dict[str, Any]]:
+        """The samples by file name (validated when the spec loads)."""
+        return {path.stem: json.loads(path.read_text()) for path in sorted((self.folder / "samples").glob("*.json"))}
+
+
+class FunctionSpec(ReleaseTargetSpec):
+    """One Lambda function, as declared in ``lambda_functions/<function>/function.yaml``."""
+
+    KIND = "lambda"
+    ROLE_FIELD = "lambda_role_arn"
+    runtime: Runtime
+    handler: Annotated[
+        str, _shaped(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+", "<module>.<function>, e.g. handler.handle")
+    ]
+    memory_mb: Annotated[int, Field(ge=128, le=10240)] = 128
+    timeout_seconds: Annotated[int, Field(ge=1, le=900)] = 3
+    environment: dict[
+        Annotated[str, _shaped(r"[A-Za-z][A-Za-z0-9_]*", "letters, digits and _"), AfterValidator(_variable_name)],
+        Annotated[str, _placeholders(VARIABLE_PLACEHOLDERS)],
+    ] = {}
+    # Packages installed into the deployment package (pip install --no-deps: pin dependencies too).
+    requirements: list[Annotated[str, AfterValidator(_pinned)]] = []
 
     def variables(self, env) -> dict[str, str]:
         """The function's environment variables in ``env``, placeholders filled in."""
@@ -118,17 +134,15 @@ class FunctionSpec(_Model):
                   "environment": env.name, "function": env.function_name(self.name)}  # fmt: skip
         return {name: value.format(**values) for name, value in self.environment.items()}
 
-    def samples(self) -> dict[str, dict[str, Any]]:
-        """The sample events by file name (validated by :func:`load_function`)."""
-        return {path.stem: json.loads(path.read_text()) for path in sorted((self.folder / "samples").glob("*.json"))}
 
-
-def _sample_problems(folder: Path) -> list[str]:
+def sample_problems(folder: Path, required: str = "event", fields: tuple[str, ...] = SAMPLE_FIELDS) -> list[str]:
+    """What is wrong with ``folder``'s ``samples/*.json``: each an object with ``required`` and
+    only ``fields``; there must be one at least (staging is tried with them)."""
     problems = []
     paths = sorted((folder / "samples").glob("*.json"))
     if not paths:
-        problems.append(f"{folder.name}/samples/ holds no sample event (<name>.json with an 'event'): staging "
-                        "is smoke-invoked with them")  # fmt: skip
+        problems.append(f"{folder.name}/samples/ holds no sample (<name>.json with an {required!r}): staging "
+                        "is tried with them")  # fmt: skip
     for path in paths:
         where = f"{folder.name}/samples/{path.name}"
         try:
@@ -136,10 +150,13 @@ def _sample_problems(folder: Path) -> list[str]:
         except (OSError, ValueError) as exc:
             problems.append(f"{where}: not valid JSON: {exc}")
             continue
-        if not isinstance(sample, dict) or "event" not in sample:
-            problems.append(f"{where}: expected an object with 'event' (and optionally 'expect')")
-        elif unknown := sorted(set(sample) - set(SAMPLE_FIELDS)):
-            problems.append(f"{where}: unknown field {', '.join(unknown)}; allowed: {', '.join(SAMPLE_FIELDS)}")
+        if not isinstance(sample, dict) or required not in sample:
+            others = " and optionally ".join(repr(f) for f in fields if f != required)
+            problems.append(
+                f"{where}: expected an object with {required!r}" + (f" (and optionally {others})" if others else "")
+            )
+        elif unknown := sorted(set(sample) - set(fields)):
+            problems.append(f"{where}: unknown field {', '.join(unknown)}; allowed: {', '.join(fields)}")
     return problems
 
 
@@ -164,7 +181,7 @@ def load_function(folder: Path, environments: EnvironmentsConfig) -> FunctionSpe
             f"the environments config gives no lambda_role_arn for {', '.join(missing_role)} "
             "(cloudformation.yaml's LambdaExecutionRoleArn output)"
         )
-    problems += _sample_problems(folder)
+    problems += sample_problems(folder)
     if problems:
         raise SpecError(path, problems)
     return spec
@@ -175,11 +192,4 @@ def load_functions(
 ) -> tuple[dict[str, FunctionSpec], dict[Path, SpecError]]:
     """Every function under ``functions_dir``: the valid specs by name, and the errors by file."""
     environments = environments or load_environments()
-    specs: dict[str, FunctionSpec] = {}
-    errors: dict[Path, SpecError] = {}
-    for folder in sorted(p.parent for p in functions_dir.glob("*/function.yaml")):
-        try:
-            specs[folder.name] = load_function(folder, environments)
-        except SpecError as exc:
-            errors[exc.path] = exc
-    return specs, errors
+    return load_folders(functions_dir, "function.yaml", lambda folder: load_function(folder, environments))

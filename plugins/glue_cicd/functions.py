@@ -9,17 +9,16 @@ with fixed dates and sorted names, so the same sources give the same bytes and t
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import subprocess
 import sys
 import tempfile
 import zipfile
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from glue_cicd.build import ZIP_DATE, BuildError
+from glue_cicd.content_artifacts import ContentArtifact
 from glue_cicd.errors import Refusal
 from glue_cicd.function_spec import FunctionSpec
 
@@ -35,23 +34,11 @@ class CanaryFailed(Refusal):
     """The new version's errors during a bake exceeded the function's max_error_rate."""
 
 
-@dataclass(frozen=True)
-class FunctionArtifact:
+class FunctionArtifact(ContentArtifact):
     """A built function package in the artifact store."""
 
-    function: str
-    version: str
-    sha256: str
-    bucket: str
-    git_sha: str | None = None
-
-    @property
-    def prefix(self) -> str:
-        return f"lambda/{self.function}/{self.version}/"
-
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}function.zip"
+    KIND = "lambda"
+    FILE = "function.zip"
 
     @property
     def code_sha256(self) -> str:
@@ -59,11 +46,7 @@ class FunctionArtifact:
         return base64.b64encode(bytes.fromhex(self.sha256)).decode()
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "uri": self.uri, "code_sha256": self.code_sha256}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FunctionArtifact:
-        return cls(data["function"], data["version"], data["sha256"], data["bucket"], data.get("git_sha"))
+        return {**super().to_dict(), "code_sha256": self.code_sha256}
 
 
 def _install(requirements: list[str], runtime: str, target: Path) -> None:
@@ -168,7 +151,3 @@ def bake_problem(invocations: float, errors: float, max_error_rate: float) -> st
             f"({errors / invocations:.1%}, allowed {max_error_rate:.1%})"
         )
     return None
-
-
-def sha256_of(package: bytes) -> str:
-    return hashlib.sha256(package).hexdigest()

@@ -1,4 +1,5 @@
-"""“An approval is waiting” messages: to the alerts topic (SNS) and, if configured, to Slack."""
+"""Messages to people: alerts (a failed run or release) and “an approval is waiting”, to the
+alerts topic (SNS) and, for approvals, to Slack if configured."""
 
 from __future__ import annotations
 
@@ -8,6 +9,15 @@ from datetime import UTC, datetime
 from airflow.sdk import BaseNotifier
 
 log = logging.getLogger(__name__)
+
+
+def send_alert(environments, env, subject: str, message: str) -> None:
+    """Publish one alert to the alerts topic through ``env``'s connection."""
+    from airflow.providers.amazon.aws.hooks.sns import SnsHook
+
+    SnsHook(aws_conn_id=env.aws_conn_id, region_name=env.region).publish_to_target(
+        target_arn=environments.alerts_topic_arn, subject=f"[glue-cicd] {subject}"[:100], message=message
+    )
 
 
 def approval_waiting_text(

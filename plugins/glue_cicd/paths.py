@@ -8,6 +8,8 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 JOBS_DIR = Path(os.environ.get("GLUE_CICD_JOBS_DIR") or PROJECT_DIR / "glue_jobs")
 # GLUE_CICD_FUNCTIONS_DIR does the same for Lambda functions.
 FUNCTIONS_DIR = Path(os.environ.get("GLUE_CICD_FUNCTIONS_DIR") or PROJECT_DIR / "lambda_functions")
+# GLUE_CICD_STATE_MACHINES_DIR, for Step Functions state machines.
+STATE_MACHINES_DIR = Path(os.environ.get("GLUE_CICD_STATE_MACHINES_DIR") or PROJECT_DIR / "state_machines")
 EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 # localglue: Glue's catalog reads on local Spark, on the PYTHONPATH of job code run outside Glue.
 LOCAL_RUNTIME_DIR = PROJECT_DIR / "local_runtime"

@@ -188,6 +188,23 @@ class Environment(_Model):
     function_name_pattern: Annotated[str, _placeholders(("function", "environment"))] = "{function}-{environment}"
     bake_poll_seconds: Annotated[float, Field(ge=0.5, le=600)] = 30.0
     bake_minutes_override: Annotated[float, Field(gt=0, le=1440)] | None = None
+    # Step Functions state machines (state_machines/): the role they run under
+    # (cloudformation.yaml's StatesExecutionRoleArn) and their names.
+    states_role_arn: RoleArn | None = None
+    state_machine_name_pattern: Annotated[str, _placeholders(("state_machine", "environment"))] = (
+        "{state_machine}-{environment}"
+    )
+
+    @field_validator("state_machine_name_pattern")
+    @classmethod
+    def _pattern_names_state_machine(cls, value: str) -> str:
+        if "{state_machine}" not in value:
+            raise ValueError("must contain {state_machine}")
+        return value
+
+    def state_machine_name(self, state_machine: str) -> str:
+        """The state machine's name for ``state_machine`` in this environment."""
+        return self.state_machine_name_pattern.format(state_machine=state_machine, environment=self.name)
 
     @field_validator("function_name_pattern")
     @classmethod
@@ -661,6 +678,19 @@ def _check_path(dataset: Dataset, env: Environment, field: str, *, must_be_in_bu
     return []
 
 
+def load_folders(root: Path, spec_file: str, load) -> tuple[dict[str, Any], dict[Path, SpecError]]:
+    """``load(folder)`` for each folder of ``root`` holding ``spec_file``: the valid specs by
+    folder name, and the errors by file (one bad spec never hides another)."""
+    specs: dict[str, Any] = {}
+    errors: dict[Path, SpecError] = {}
+    for folder in sorted(p.parent for p in root.glob(f"*/{spec_file}")):
+        try:
+            specs[folder.name] = load(folder)
+        except SpecError as exc:
+            errors[exc.path] = exc
+    return specs, errors
+
+
 def load_jobs(
     jobs_dir: Path = JOBS_DIR,
     environments: EnvironmentsConfig | None = None,
@@ -672,13 +702,7 @@ def load_jobs(
     unknown output) is an error of the job that declares it, and so on down the chain.
     """
     environments = environments or load_environments()
-    specs: dict[str, JobSpec] = {}
-    errors: dict[Path, SpecError] = {}
-    for folder in sorted(p.parent for p in jobs_dir.glob("*/job.yaml")):
-        try:
-            specs[folder.name] = load_job(folder, environments, expectations_dir)
-        except SpecError as exc:
-            errors[exc.path] = exc
+    specs, errors = load_folders(jobs_dir, "job.yaml", lambda folder: load_job(folder, environments, expectations_dir))
     owner: dict[str, str] = {}
     for name, spec in list(specs.items()):  # each output is one catalog table: names are global
         taken = [f"{o.name} (already {owner[o.name]}'s)" for o in spec.datasets.outputs if o.name in owner]

@@ -73,14 +73,16 @@ class ChecksRunTrigger(QuietGlueJobCompleteTrigger):
 
 
 class BakeTrigger(BaseTrigger):
-    """One bake of a traffic step: polls the new version's invocations and errors through the
-    alias (CloudWatch) until the bake ends or its errors exceed ``max_error_rate``. The event
-    carries ``passed``, the counts and ``step`` (what the task resumes from)."""
+    """One bake of a traffic step: polls the new version's calls and errors through the alias
+    (a Lambda function's CloudWatch metrics, a state machine's executions: ``kind`` is
+    ``lambda`` or ``states``) until the bake ends or its errors exceed ``max_error_rate``. The
+    event carries ``passed``, the counts and ``step`` (what the task resumes from)."""
 
     def __init__(
         self,
         *,
-        function_name: str,
+        kind: str,
+        name: str,
         alias: str,
         version: str,
         started: str,
@@ -93,7 +95,8 @@ class BakeTrigger(BaseTrigger):
     ):
         super().__init__()
         self.kwargs = {
-            "function_name": function_name,
+            "kind": kind,
+            "name": name,
             "alias": alias,
             "version": version,
             "started": started,
@@ -116,20 +119,20 @@ class BakeTrigger(BaseTrigger):
 
         from glue_cicd.functions import bake_problem
         from glue_cicd.hooks.lambda_functions import LambdaFunctionHook
+        from glue_cicd.hooks.state_machines import StateMachineHook
 
         k = self.kwargs
-        hook = LambdaFunctionHook(aws_conn_id=k["aws_conn_id"], region_name=k["region_name"])
+        hook_class = LambdaFunctionHook if k["kind"] == "lambda" else StateMachineHook
+        hook = hook_class(aws_conn_id=k["aws_conn_id"], region_name=k["region_name"])
         started, ends = datetime.fromisoformat(k["started"]), datetime.fromisoformat(k["ends"])
         while True:
             now = datetime.now(UTC)
             calls, errors = await asyncio.to_thread(
-                hook.version_calls, k["function_name"], k["alias"], k["version"], started, now + timedelta(minutes=1)
+                hook.version_calls, k["name"], k["alias"], k["version"], started, now + timedelta(minutes=1)
             )
             problem = bake_problem(calls, errors, k["max_error_rate"])
             if problem or now >= ends:
-                self.log.info(
-                    "step %s of %s:%s: %d calls, %d errors", k["step"], k["function_name"], k["alias"], calls, errors
-                )
+                self.log.info("step %s of %s:%s: %d calls, %d errors", k["step"], k["name"], k["alias"], calls, errors)
                 yield TriggerEvent(
                     {
                         "passed": problem is None,
@@ -141,3 +144,38 @@ class BakeTrigger(BaseTrigger):
                 )
                 return
             await asyncio.sleep(min(k["poll_seconds"], max(0.5, (ends - now).total_seconds())))
+
+
+class ExecutionsTrigger(BaseTrigger):
+    """Waits for state machine executions to end (``DescribeExecution`` every ``poll_seconds``)
+    or for ``timeout_seconds``; the event maps each execution ARN to its description (``status``
+    RUNNING for those still running at the timeout)."""
+
+    def __init__(self, *, executions: list[str], poll_seconds: float, timeout_seconds: float,
+                 aws_conn_id: str, region_name: str):  # fmt: skip
+        super().__init__()
+        self.kwargs = {"executions": executions, "poll_seconds": poll_seconds, "timeout_seconds": timeout_seconds,
+                       "aws_conn_id": aws_conn_id, "region_name": region_name}  # fmt: skip
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return f"{type(self).__module__}.{type(self).__qualname__}", dict(self.kwargs)
+
+    async def run(self):
+        import asyncio
+        import time
+
+        from airflow.triggers.base import TriggerEvent
+
+        from glue_cicd.hooks.state_machines import StateMachineHook
+
+        k = self.kwargs
+        hook = StateMachineHook(aws_conn_id=k["aws_conn_id"], region_name=k["region_name"])
+        deadline = time.monotonic() + k["timeout_seconds"]
+        while True:
+            described = {arn: await asyncio.to_thread(hook.execution, arn) for arn in k["executions"]}
+            running = [arn for arn, d in described.items() if d["status"] == "RUNNING"]
+            if not running or time.monotonic() >= deadline:
+                yield TriggerEvent({"executions": described})
+                return
+            self.log.info("%d of %d executions still running", len(running), len(described))
+            await asyncio.sleep(k["poll_seconds"])

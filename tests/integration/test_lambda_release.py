@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -22,9 +23,9 @@ STAGING = "validate_raw_sales-staging"
 PROD_DATA = "glue-cicd-data-prod-123456789012"
 
 
-def functions_copy(tmp_path: Path, *, handler_change: str = "", traffic: str = "") -> Path:
+def functions_copy(tmp_path: Path, *, handler_change: str = "", traffic: str = "", timeout: int | None = None) -> Path:
     """A copy of lambda_functions/ whose validate_raw_sales handler ends with ``handler_change``
-    and whose spec's traffic block is ``traffic``."""
+    and whose spec's traffic block is ``traffic`` (and its timeout ``timeout`` seconds)."""
     target = tmp_path / "lambda_functions"
     shutil.copytree(FUNCTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
     folder = target / "validate_raw_sales"
@@ -33,6 +34,9 @@ def functions_copy(tmp_path: Path, *, handler_change: str = "", traffic: str = "
     if traffic:
         spec = (folder / "function.yaml").read_text()
         (folder / "function.yaml").write_text(spec[: spec.index("traffic:")] + traffic)
+    if timeout:
+        spec = (folder / "function.yaml").read_text()
+        (folder / "function.yaml").write_text(spec.replace("timeout_seconds: 30", f"timeout_seconds: {timeout}"))
     return target
 
 
@@ -67,14 +71,24 @@ def test_a_first_release_goes_live_whole_after_its_tests_and_staging_samples(air
     assert tests[-1]["details"]["passed"] == 5
 
 
-def test_a_version_failing_a_staging_sample_never_reaches_prod(airflow, aws, ledger, released, tmp_path):
+@pytest.mark.parametrize(
+    ("change", "timeout", "error"),
+    [
+        ("\n\ndef handle(event, context):\n    raise KeyError('Records')\n", None, "KeyError"),
+        ("\n\ndef handle(event, context):\n    import time\n    time.sleep(30)\n", 2, "Sandbox.Timedout"),
+    ],
+    ids=["raises", "times-out"],
+)
+def test_a_version_failing_a_staging_sample_never_reaches_prod(
+    airflow, aws, ledger, released, tmp_path, change, timeout, error
+):
     staging_before = live(aws, STAGING)["FunctionVersion"]
-    broken = functions_copy(tmp_path, handler_change="\n\ndef handle(event, context):\n    raise KeyError('Records')\n")
+    broken = functions_copy(tmp_path, handler_change=change, timeout=timeout)
     result = release(airflow, broken)
     assert result.state == "failed"
     assert result.tasks["smoke_staging"] == "failed"
     assert result.tasks["deploy_prod"] == "upstream_failed"
-    assert "KeyError" in result.log
+    assert error in result.log
     assert live(aws, STAGING)["FunctionVersion"] == staging_before  # the alias went back
     assert live(aws)["FunctionVersion"] == released.definition["lambda_version"]
     assert ledger.lock_holder(TARGET, "prod") is None
@@ -144,3 +158,30 @@ def test_a_live_alias_changed_outside_the_pipeline_is_refused_unless_taken_over(
         assert live(aws)["FunctionVersion"] == other  # nothing deployed over it
     finally:
         lam.update_alias(FunctionName=PROD, Name="live", FunctionVersion=expected)
+
+
+def test_a_release_waits_while_another_run_holds_the_prod_lock(airflow, aws, ledger, released, tmp_path):
+    before = live(aws)["FunctionVersion"]
+    ledger.acquire(TARGET, "prod", "release_lambda__validate_raw_sales/another-run")
+    outcome = {}
+    queued = functions_copy(tmp_path, handler_change="\n# a queued release\n")
+    earlier = set(airflow.logs.glob(f"{DAG}-*.log"))
+    runner = threading.Thread(target=lambda: outcome.update(result=release(airflow, queued)), daemon=True)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 300
+        while not any(
+            "waiting for the lock" in p.read_text() for p in set(airflow.logs.glob(f"{DAG}-*.log")) - earlier
+        ):
+            assert time.monotonic() < deadline, "the release never reached wait_for_lock"
+            assert runner.is_alive(), outcome["result"].log[-3000:]
+            time.sleep(1)
+        time.sleep(3)
+        assert live(aws)["FunctionVersion"] == before  # nothing deployed while the lock is held
+    finally:
+        ledger.release(TARGET, "prod", "release_lambda__validate_raw_sales/another-run")
+    runner.join(timeout=600)
+    result = outcome["result"]
+    assert result.state == "success", result.log[-3000:]
+    assert live(aws)["FunctionVersion"] != before
+    assert ledger.lock_holder(TARGET, "prod") is None

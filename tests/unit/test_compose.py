@@ -45,7 +45,10 @@ AIRFLOW_COMPONENTS = (
 NOT_AIRFLOW = ("postgres", "redis", "aws-emulator")
 LONG_RUNNING = (*AIRFLOW_COMPONENTS, *NOT_AIRFLOW)
 # local_runtime/ is what the release's test stage (and the emulator's job runs) use for awsglue's catalog reads.
-PROJECT_FOLDERS = ("dags", "plugins", "glue_jobs", "local_runtime", "expectations", "infrastructure")
+PROJECT_FOLDERS = (
+    "dags", "plugins", "glue_jobs", "lambda_functions", "state_machines", "local_runtime", "expectations",
+    "infrastructure",
+)  # fmt: skip
 # The emulator (local_aws/), the tooling that loads it with this project (dev/), which reads the
 # specs with the library (plugins/), the sample data (glue_jobs/), the stack template and the
 # emulator's environments config (infrastructure/).

@@ -579,7 +579,7 @@ BAD_ENVIRONMENTS = [
             "region, glue_role_arn, artifact_bucket, data_bucket, job_name_pattern, approvers, approval_timeout_hours, "
             "require_recorded_approval, glue_poll_seconds, catalog_database, shadow_glue_role_arn, "
             "checks_glue_role_arn, retention, lambda_role_arn, function_name_pattern, bake_poll_seconds, "
-            "bake_minutes_override"
+            "bake_minutes_override, states_role_arn, state_machine_name_pattern"
         ],
     ),
     (

@@ -75,6 +75,13 @@ class LambdaFunctionHook(AwsBaseHook):
                 return None
             raise
 
+    def routing(self, name: str, alias: str) -> tuple[str, dict[str, float]] | None:
+        """Where ``alias`` sends calls: its version and the other versions' weights (None: no alias)."""
+        found = self.alias(name, alias)
+        if found is None:
+            return None
+        return found["FunctionVersion"], (found.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+
     def route(self, name: str, alias: str, version: str, extra: dict[str, float] | None = None) -> None:
         """Point ``alias`` at ``version``, with ``extra`` (version -> share of calls) on others."""
         routing = {"AdditionalVersionWeights": extra or {}}

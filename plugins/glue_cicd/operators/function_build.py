@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,43 +14,24 @@ class BuildFunctionOperator(FunctionOperator):
     """Package the function and store it as ``s3://<artifact bucket>/lambda/<function>/<version>/``
     (a no-op for a version that exists; another package under an existing version is refused).
 
-    :return: the artifact (``function``, ``version``, ``sha256``, ``bucket``, ``uri``, ``code_sha256``).
+    :return: the artifact (``name``, ``version``, ``sha256``, ``bucket``, ``uri``, ``code_sha256``).
     """
 
     def __init__(self, *, function: str, **kwargs):
         super().__init__(**kwargs)
         self.function = function
-        self.job = f"lambda:{function}"
 
     def perform(self, context) -> dict[str, Any]:
-        from glue_cicd.build import BuildError, git_sha
-        from glue_cicd.functions import FunctionArtifact, package_function, sha256_of
+        from glue_cicd.build import git_sha
+        from glue_cicd.functions import FunctionArtifact, package_function
 
-        environments, spec = self.load_function()
+        environments, spec = self.load_target()
         staging = environments["staging"]
         package = package_function(spec)
-        sha = sha256_of(package)
-        artifact = FunctionArtifact(spec.name, sha[:12], sha, staging.artifact_bucket, git_sha())
-        store = self.store(staging)
-        existing = store.read_json(artifact.bucket, artifact.prefix + "manifest.json")
-        if existing is not None and existing.get("sha256") != sha:
-            raise BuildError(
-                f"{artifact.uri} already holds other bytes (sha256 {existing.get('sha256')}); "
-                "artifacts are immutable, nothing was uploaded"
-            )
-        if existing is None:
-            store.put_bytes(artifact.bucket, artifact.prefix + "function.zip", package)
-            store.put_json(
-                artifact.bucket,
-                artifact.prefix + "manifest.json",  # last: marks a complete artifact
-                {**artifact.to_dict(), "requirements": spec.requirements, "runtime": spec.runtime},
-            )
+        artifact = FunctionArtifact.of(spec.name, package, staging.artifact_bucket, git_sha())
+        new = artifact.store(self.store(staging), package, requirements=spec.requirements, runtime=spec.runtime)
         self.log.info(
-            "%s %s: %s (%d bytes)",
-            "already built" if existing else "built",
-            artifact.version,
-            artifact.uri,
-            len(package),
+            "%s %s: %s (%d bytes)", "built" if new else "already built", artifact.version, artifact.uri, len(package)
         )
         self.ledger(environments).record(
             self.job,
@@ -59,7 +39,7 @@ class BuildFunctionOperator(FunctionOperator):
             run_id=self.run_ref(context),
             version=artifact.version,
             uri=artifact.uri,
-            new=existing is None,
+            new=new,
         )
         return artifact.to_dict()
 
@@ -76,14 +56,13 @@ class FunctionTestsOperator(FunctionOperator):
     def __init__(self, *, function: str, artifact: Any, **kwargs):
         super().__init__(**kwargs)
         self.function = function
-        self.job = f"lambda:{function}"
         self.artifact = artifact
 
     def perform(self, context) -> dict[str, Any]:
         from glue_cicd.functions import FunctionArtifact
         from glue_cicd.job_tests import JobTestsFailed, run_pytest
 
-        environments, spec = self.load_function()
+        environments, spec = self.load_target()
         artifact = FunctionArtifact.from_dict(self.artifact)
         with tempfile.TemporaryDirectory() as workdir:
             report, junit, tail = run_pytest(spec.name, spec.folder, [spec.folder], Path(workdir))
@@ -91,7 +70,7 @@ class FunctionTestsOperator(FunctionOperator):
         result = report.to_dict()
         store = self.store(environments["staging"])
         store.put_bytes(artifact.bucket, artifact.prefix + "tests/junit.xml", junit)
-        store.put_bytes(artifact.bucket, artifact.prefix + "tests/report.json", json.dumps(result).encode())
+        store.put_json(artifact.bucket, artifact.prefix + "tests/report.json", result)
         self.ledger(environments).record(
             self.job, "test", run_id=self.run_ref(context), version=artifact.version, **result
         )

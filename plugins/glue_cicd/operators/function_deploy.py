@@ -20,7 +20,8 @@ class DeployFunctionOperator(FunctionOperator):
 
     :param artifact: the build task's result.
     :param approval: prod: the approval task's result.
-    :return: ``function_name``, ``version`` (the new one) and ``previous`` (None on a first release).
+    :return: ``name``, ``version`` (the new one), ``previous`` (None on a first release) and
+        ``definition`` (what the ledger records of the release).
     """
 
     template_fields: Sequence[str] = ("function", "environment", "artifact", "approval")
@@ -28,45 +29,39 @@ class DeployFunctionOperator(FunctionOperator):
     def __init__(self, *, function: str, environment: str, artifact: Any, approval: Any = None, **kwargs):
         super().__init__(**kwargs)
         self.function = function
-        self.job = f"lambda:{function}"
         self.environment = environment
         self.artifact = artifact
         self.approval = approval
 
     def perform(self, context) -> dict[str, Any]:
-        from glue_cicd.functions import LIVE_ALIAS, FunctionArtifact, configuration, sha256_of
+        from glue_cicd.functions import LIVE_ALIAS, FunctionArtifact, configuration
 
-        environments, spec = self.load_function()
+        environments, spec = self.load_target()
         env = environments[self.environment]
         artifact = FunctionArtifact.from_dict(self.artifact)
         ledger = self.ledger(environments)
         store = self.store(environments["staging"])
         if env.name == "prod":
-            self.check_approval(context, environments, artifact)
-        package = store.conn.get_object(Bucket=artifact.bucket, Key=artifact.prefix + "function.zip")["Body"].read()
-        if sha256_of(package) != artifact.sha256:
-            from glue_cicd.build import BuildError
-
-            raise BuildError(f"{artifact.uri} was modified after it was built: {env.name} unchanged")
-        lambdas = self.lambdas(env)
+            self.check_approval(context, environments, self.approval, artifact.version)
+        package = artifact.load(store, env.name)
+        lambdas = self.aliases(env)
         config = configuration(spec, env)
         name = config["FunctionName"]
-        alias = lambdas.alias(name, LIVE_ALIAS)
-        previous = alias["FunctionVersion"] if alias else None
+        routing = lambdas.routing(name, LIVE_ALIAS)
+        previous = routing[0] if routing else None
         if env.name == "prod":
-            self.check_drift(context, ledger, alias, lambda v: lambdas.code_sha256(name, v) == artifact.code_sha256)
+            self.check_drift(
+                context,
+                ledger,
+                routing,
+                "lambda_version",
+                ours=lambda v: lambdas.code_sha256(name, v) == artifact.code_sha256,
+            )
         version = lambdas.publish(config, package, artifact.code_sha256)
         if previous == version:  # the same code and configuration is live already
             previous = None
-        if env.name == "prod" and previous is not None:
-            share = spec.traffic.steps[0] / 100
-            lambdas.route(name, LIVE_ALIAS, previous, {version: share})
-            self.log.info(
-                "%s:%s: version %s takes %.0f%% of calls, %s the rest", name, LIVE_ALIAS, version, share * 100, previous
-            )
-        else:
-            lambdas.route(name, LIVE_ALIAS, version)
-            self.log.info("%s:%s: all calls on version %s", name, LIVE_ALIAS, version)
+        self.go_live(lambdas, name, version, previous, env, spec.traffic.steps[0])
+        definition = {"configuration": config, "lambda_version": version}
         if env.name == "staging":
             ledger.record_deployment(
                 job=self.job,
@@ -74,51 +69,10 @@ class DeployFunctionOperator(FunctionOperator):
                 version=artifact.version,
                 artifact_sha256=artifact.sha256,
                 script_location=artifact.uri,
-                definition={"configuration": config, "lambda_version": version},
+                definition=definition,
                 run_id=self.run_ref(context),
             )
-        return {"function_name": name, "version": version, "previous": previous, "configuration": config}
-
-    def check_approval(self, context, environments, artifact) -> None:
-        from glue_cicd.approval import ApprovalRefused, check_approval
-
-        try:
-            approver = check_approval(
-                self.approval or None,
-                triggered_by=self.triggered_by(context),
-                require_recorded=environments["prod"].require_recorded_approval,
-            )
-        except ApprovalRefused as exc:
-            raise ApprovalRefused(f"deploy refused, prod unchanged: {exc}") from exc
-        self.ledger(environments).record(
-            self.job,
-            "approval",
-            run_id=self.run_ref(context),
-            who=(approver or {}).get("name", "not recorded"),
-            version=artifact.version,
-            recorded=approver is not None,
-        )
-
-    def check_drift(self, context, ledger, alias: dict[str, Any] | None, ours) -> None:
-        """Refuse when prod's ``live`` alias is not where the ledger's last release left it (a
-        canary of this artifact's version, ``ours(version)``, is this release's own earlier try)."""
-        from glue_cicd.errors import Refusal
-
-        last = ledger.live(self.job, "prod")
-        expected = last.definition["lambda_version"] if last else None
-        actual = alias["FunctionVersion"] if alias else None
-        routing = (alias or {}).get("RoutingConfig", {}) or {}
-        extra = {v: w for v, w in (routing.get("AdditionalVersionWeights") or {}).items() if not ours(v)}
-        if actual == expected and not extra:
-            return
-        found = f"version {actual}" + (f" with routing {extra}" if extra else "") if alias else "no live alias"
-        message = (
-            f"prod's live alias drifted: it points at {found}, the ledger's last release left it on "
-            f"{'version ' + expected if expected else 'nothing'}; it was changed outside the pipeline"
-        )
-        if not context["params"].get("allow_drift"):
-            raise Refusal(message + ". Nothing was deployed: re-run with allow_drift to take it over")
-        self.log.warning("%s; allow_drift is set: deploying over it", message)
+        return {"name": name, "version": version, "previous": previous, "definition": definition}
 
 
 class SmokeTestOperator(FunctionOperator):
@@ -134,17 +88,16 @@ class SmokeTestOperator(FunctionOperator):
     def __init__(self, *, function: str, environment: str, deployment: Any, **kwargs):
         super().__init__(**kwargs)
         self.function = function
-        self.job = f"lambda:{function}"
         self.environment = environment
         self.deployment = deployment
 
     def perform(self, context) -> list[dict[str, Any]]:
         from glue_cicd.functions import LIVE_ALIAS, SmokeTestFailed, fill, smoke_problem
 
-        environments, spec = self.load_function()
+        environments, spec = self.load_target()
         env = environments[self.environment]
-        lambdas = self.lambdas(env)
-        name, version = self.deployment["function_name"], self.deployment["version"]
+        lambdas = self.aliases(env)
+        name, version = self.deployment["name"], self.deployment["version"]
         results, problems = [], []
         for sample_name, sample in spec.samples().items():
             sample = fill(sample, env)

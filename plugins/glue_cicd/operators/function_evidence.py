@@ -22,7 +22,6 @@ class FunctionEvidenceOperator(FunctionOperator):
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.function = function
-        self.job = f"lambda:{function}"
         self.artifact = artifact
         self.tests = tests
         self.smoke = smoke
@@ -30,10 +29,10 @@ class FunctionEvidenceOperator(FunctionOperator):
     def perform(self, context) -> dict[str, str]:
         from glue_cicd.functions import LIVE_ALIAS, FunctionArtifact, configuration
 
-        environments, spec = self.load_function()
+        environments, spec = self.load_target()
         prod = environments["prod"]
         artifact = FunctionArtifact.from_dict(self.artifact)
-        lambdas = self.lambdas(prod)
+        lambdas = self.aliases(prod)
         name = prod.function_name(spec.name)
         alias = lambdas.alias(name, LIVE_ALIAS) if lambdas.exists(name) else None
         wanted = configuration(spec, prod)

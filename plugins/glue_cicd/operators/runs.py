@@ -149,8 +149,9 @@ class RunFailedOperator(PublishOperator):
         self.date = date
 
     def perform(self, context) -> None:
-        from airflow.providers.amazon.aws.hooks.sns import SnsHook
         from airflow.sdk.exceptions import AirflowFailException
+
+        from glue_cicd.notifications import send_alert
 
         environments, specs = self.load()
         env = environments["prod"]
@@ -170,11 +171,7 @@ class RunFailedOperator(PublishOperator):
             )
         run = f"run of {self.job}" + (f" for {self.date}" if self.date else "")
         message = f"A {run} in prod failed; {outcome}.\n\n{reason}\n\nDAG run: {self.run_ref(context)}"
-        SnsHook(aws_conn_id=env.aws_conn_id, region_name=env.region).publish_to_target(
-            target_arn=environments.alerts_topic_arn,
-            subject=f"[glue-cicd] {run} failed"[:100],
-            message=message,
-        )
+        send_alert(environments, env, f"{run} failed", message)
         self.log.error("%s", message)
         raise AirflowFailException(f"{run} failed; {outcome}: {reason}")
 
