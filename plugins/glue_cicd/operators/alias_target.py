@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from glue_cicd.operators.base import JobOperator
+from glue_cicd.operators.base import JobOperator, valid_spec
 
 if TYPE_CHECKING:
     from glue_cicd.spec import Environment, EnvironmentsConfig
@@ -54,7 +54,6 @@ class AliasTargetOperator(JobOperator):
 
     def load_target(self) -> tuple[EnvironmentsConfig, Any]:
         """The environments config and the target's valid spec; refuses an unknown or invalid one."""
-        from glue_cicd.errors import Refusal
         from glue_cicd.spec import load_environments
 
         if self.kind == "lambda":
@@ -63,13 +62,7 @@ class AliasTargetOperator(JobOperator):
             from glue_cicd.state_machine_spec import load_state_machines as load
         environments = load_environments()
         specs, errors = load(environments=environments)
-        if self.target not in specs:
-            reason = next(
-                (str(e) for p, e in errors.items() if p.parent.name == self.target),
-                f"no such {self.noun}; known: {', '.join(sorted(specs)) or 'none'}",
-            )
-            raise Refusal(f"{self.noun} {self.target!r}: {reason}")
-        return environments, specs[self.target]
+        return environments, valid_spec(self.noun, self.target, specs, errors)
 
     def aliases(self, env: Environment):
         """The hook that publishes versions of this kind of target and routes their aliases."""

@@ -57,17 +57,11 @@ class JobOperator(BaseOperator):
 
     def load(self) -> tuple[EnvironmentsConfig, dict[str, JobSpec]]:
         """The environments config and the valid job specs; refuses an unknown or invalid job."""
-        from glue_cicd.errors import Refusal
         from glue_cicd.spec import load_environments, load_jobs
 
         environments = load_environments()
         specs, errors = load_jobs(environments=environments)
-        if self.job not in specs:
-            reason = next(
-                (str(e) for p, e in errors.items() if p.parent.name == self.job),
-                f"no such job; known jobs: {', '.join(sorted(specs)) or 'none'}",
-            )
-            raise Refusal(f"job {self.job!r}: {reason}")
+        valid_spec("job", self.job, specs, errors)
         return environments, specs
 
     @staticmethod
@@ -114,6 +108,19 @@ class JobOperator(BaseOperator):
     @staticmethod
     def triggered_by(context) -> str | None:
         return getattr(context["dag_run"], "triggering_user_name", None)
+
+
+def valid_spec(noun: str, name: str, specs: dict[str, Any], errors: dict) -> Any:
+    """``specs[name]``; refuses an unknown ``name``, or an invalid one with its spec's errors."""
+    from glue_cicd.errors import Refusal
+
+    if name not in specs:
+        reason = next(
+            (str(e) for p, e in errors.items() if p.parent.name == name),
+            f"no such {noun}; known {noun}s: {', '.join(sorted(specs)) or 'none'}",
+        )
+        raise Refusal(f"{noun} {name!r}: {reason}")
+    return specs[name]
 
 
 def artifact_from(data: dict[str, Any]):
